@@ -1,0 +1,409 @@
+//! [`ContainerBuilder`]: registrations, collected before anything is built.
+
+use std::any::Any;
+use std::fmt;
+use std::panic::Location;
+use std::sync::Arc;
+
+use crate::Lifetime;
+use crate::container::Container;
+use crate::error::{BuildError, ResolveError, ResolveErrorKind};
+use crate::factory::{FactoryFn, FactoryResult};
+use crate::inject::{Decl, Declarations};
+use crate::key::Key;
+use crate::node::{Node, Role};
+use crate::plan::{Caster, Erased, ErasedFactory};
+
+/// Whether a registration adds a service or replaces one.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub(crate) enum Mode {
+    /// A second registration of the same service is a duplicate.
+    #[default]
+    Add,
+    /// Replaces an earlier registration; replacing nothing is a problem.
+    Replace,
+}
+
+#[derive(Clone)]
+pub(crate) enum RegExec {
+    Factory(Arc<ErasedFactory>),
+    Instance(Erased),
+    /// A binding or collection element served by the registration of `Key`.
+    Forward(Key),
+}
+
+/// One registration, as recorded by the builder (never executed by it).
+pub(crate) struct Registration {
+    pub(crate) key: Key,
+    pub(crate) node: Node,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) decls: Vec<Decl>,
+    pub(crate) exec: RegExec,
+    pub(crate) caster: Arc<dyn Any + Send + Sync>,
+    /// An element of the collection `key` (many per key) rather than a
+    /// service (one per key).
+    pub(crate) element: bool,
+    pub(crate) mode: Mode,
+}
+
+/// Collects registrations, then [`build`](ContainerBuilder::build)s a
+/// validated [`Container`].
+///
+/// Registering never runs a factory: each factory's dependencies are read
+/// from its argument types. `build` checks the whole graph first and reports
+/// every problem at once (captive, missing, cycle, duplicate), each with its
+/// path and the `file:line` of every registration on it.
+///
+/// Methods take and return `&mut Self`, so registrations chain, and a
+/// [`Module`](crate::ContainerBuilder)-style function can take
+/// `&mut ContainerBuilder`. Cloning is cheap (registrations are shared), so
+/// a test suite can build a base once and add to copies of it.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::Container;
+///
+/// trait Clock: Send + Sync { fn now(&self) -> u64; }
+/// struct FixedClock;
+/// impl Clock for FixedClock { fn now(&self) -> u64 { 42 } }
+///
+/// struct Config { url: String }
+/// struct Pool { url: String }
+/// struct Session { pool: Arc<Pool>, clock: Arc<dyn Clock> }
+///
+/// let container = Container::builder()
+///     .singleton(|| Config { url: "db://local".into() })
+///     .try_singleton(|cfg: Arc<Config>| -> Result<Pool, std::io::Error> {
+///         Ok(Pool { url: cfg.url.clone() })
+///     })
+///     .singleton(|| FixedClock)
+///     .bind::<dyn Clock, FixedClock>(|c| c)
+///     .scoped(|pool: Arc<Pool>, clock: Arc<dyn Clock>| Session { pool, clock })
+///     .build()?;
+///
+/// let scope = container.scope();
+/// let session = scope.resolve::<Session>()?;
+/// assert_eq!(session.clock.now(), 42);
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone, Default)]
+pub struct ContainerBuilder {
+    regs: Vec<Arc<Registration>>,
+    mode: Mode,
+}
+
+impl ContainerBuilder {
+    /// An empty builder. Same as [`Container::builder`].
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Registers a singleton: one instance per container, created on first
+    /// use by `factory`, whose arguments are its dependencies.
+    #[track_caller]
+    pub fn singleton<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: Send + Sync + 'static,
+    {
+        self.register(Lifetime::Singleton, factory)
+    }
+
+    /// Registers a scoped service: one instance per [`Scope`](crate::Scope).
+    #[track_caller]
+    pub fn scoped<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: Send + Sync + 'static,
+    {
+        self.register(Lifetime::Scoped, factory)
+    }
+
+    /// Registers a transient: a new instance on every resolution, owned by
+    /// the caller.
+    #[track_caller]
+    pub fn transient<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: Send + Sync + 'static,
+    {
+        self.register(Lifetime::Transient, factory)
+    }
+
+    /// Registers `factory` with the given lifetime.
+    #[track_caller]
+    pub fn register<M, F>(&mut self, lifetime: Lifetime, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: Send + Sync + 'static,
+    {
+        let exec: Arc<ErasedFactory> =
+            Arc::new(move |deps| factory.call(deps).map(|v| Arc::new(v) as Erased));
+        self.push_own::<F::Output, M, F>(lifetime, exec)
+    }
+
+    /// Registers a fallible singleton: `factory` returns `Result<T, E>`; an
+    /// `Err` reaches the caller of `resolve` as
+    /// [`ResolveErrorKind::Factory`], with `E` as its source.
+    #[track_caller]
+    pub fn try_singleton<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: FactoryResult,
+    {
+        self.try_register(Lifetime::Singleton, factory)
+    }
+
+    /// Registers a fallible scoped service. See [`try_singleton`](Self::try_singleton).
+    #[track_caller]
+    pub fn try_scoped<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: FactoryResult,
+    {
+        self.try_register(Lifetime::Scoped, factory)
+    }
+
+    /// Registers a fallible transient. See [`try_singleton`](Self::try_singleton).
+    #[track_caller]
+    pub fn try_transient<M, F>(&mut self, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: FactoryResult,
+    {
+        self.try_register(Lifetime::Transient, factory)
+    }
+
+    /// Registers a fallible `factory` with the given lifetime.
+    #[track_caller]
+    pub fn try_register<M, F>(&mut self, lifetime: Lifetime, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: FactoryResult,
+    {
+        let exec: Arc<ErasedFactory> = Arc::new(move |deps| {
+            let value = factory
+                .call(deps)?
+                .into_result()
+                .map_err(|e| ResolveError::new(ResolveErrorKind::Factory(e)))?;
+            Ok(Arc::new(value) as Erased)
+        });
+        self.push_own::<<F::Output as FactoryResult>::Service, M, F>(lifetime, exec)
+    }
+
+    /// Registers a ready value as a singleton. It is dropped with the last
+    /// container built from this builder, and with the builder itself.
+    #[track_caller]
+    pub fn instance<T: Send + Sync + 'static>(&mut self, value: T) -> &mut Self {
+        let key = Key::of::<T>();
+        self.push(Registration {
+            key,
+            node: node(key, Role::Service(Lifetime::Singleton)),
+            lifetime: Lifetime::Singleton,
+            decls: Vec::new(),
+            exec: RegExec::Instance(Arc::new(value)),
+            caster: Arc::new(Caster::<T>::own()),
+            element: false,
+            mode: self.mode,
+        })
+    }
+
+    /// Binds `D` (usually `dyn Trait`) to the registered service `I`:
+    /// resolving `Arc<D>` resolves `I` and converts it with `upcast`, which
+    /// is almost always `|s| s` (the unsizing coercion).
+    ///
+    /// No new instance is made: `I` bound under two traits is one instance,
+    /// with `I`'s lifetime.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// trait Read: Send + Sync {}
+    /// trait Write: Send + Sync {}
+    /// struct Store;
+    /// impl Read for Store {}
+    /// impl Write for Store {}
+    ///
+    /// let c = Container::builder()
+    ///     .singleton(|| Store)
+    ///     .bind::<dyn Read, Store>(|s| s)
+    ///     .bind::<dyn Write, Store>(|s| s)
+    ///     .build()?;
+    /// let (r, w) = (c.resolve::<dyn Read>()?, c.resolve::<dyn Write>()?);
+    /// assert!(std::ptr::addr_eq(Arc::as_ptr(&r), Arc::as_ptr(&w))); // no torn singleton
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn bind<D, I>(
+        &mut self,
+        upcast: impl Fn(Arc<I>) -> Arc<D> + Send + Sync + 'static,
+    ) -> &mut Self
+    where
+        D: ?Sized + Send + Sync + 'static,
+        I: Send + Sync + 'static,
+    {
+        self.push_forward::<D, I>(upcast, false)
+    }
+
+    /// Adds the registered service `I` to the collection of `D`, injected as
+    /// `Vec<Arc<D>>` (in registration order) and resolved with
+    /// [`Container::resolve_all`]. `upcast` is almost always `|s| s`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// trait Plugin: Send + Sync { fn name(&self) -> &str; }
+    /// struct A; struct B;
+    /// impl Plugin for A { fn name(&self) -> &str { "a" } }
+    /// impl Plugin for B { fn name(&self) -> &str { "b" } }
+    /// struct Host { plugins: Vec<Arc<dyn Plugin>> }
+    ///
+    /// let c = Container::builder()
+    ///     .singleton(|| A).collect::<dyn Plugin, A>(|p| p)
+    ///     .singleton(|| B).collect::<dyn Plugin, B>(|p| p)
+    ///     .singleton(|plugins: Vec<Arc<dyn Plugin>>| Host { plugins })
+    ///     .build()?;
+    /// let names: Vec<_> = c.resolve::<Host>()?.plugins.iter().map(|p| p.name().to_owned()).collect();
+    /// assert_eq!(names, ["a", "b"]);
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn collect<D, I>(
+        &mut self,
+        upcast: impl Fn(Arc<I>) -> Arc<D> + Send + Sync + 'static,
+    ) -> &mut Self
+    where
+        D: ?Sized + Send + Sync + 'static,
+        I: Send + Sync + 'static,
+    {
+        self.push_forward::<D, I>(upcast, true)
+    }
+
+    /// Registers, inside `f`, services that *replace* earlier registrations
+    /// of the same type (the explicit form of a duplicate, for test
+    /// overrides). A replacement that replaces nothing is a
+    /// [`ReplacesNothing`](crate::Problem::ReplacesNothing) problem at
+    /// `build`. The replacement is a full registration: its dependencies are
+    /// injected and validated like any other's.
+    ///
+    /// ```
+    /// use tenure::Container;
+    ///
+    /// struct Mailer(&'static str);
+    /// let mut base = Container::builder();
+    /// base.singleton(|| Mailer("smtp"));
+    ///
+    /// let test = base.clone().replacing(|b| { b.singleton(|| Mailer("fake")); }).build()?;
+    /// assert_eq!(test.resolve::<Mailer>()?.0, "fake");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replacing(&mut self, f: impl FnOnce(&mut Self)) -> &mut Self {
+        let before = std::mem::replace(&mut self.mode, Mode::Replace);
+        f(self);
+        self.mode = before;
+        self
+    }
+
+    /// The number of registrations so far.
+    pub fn len(&self) -> usize {
+        self.regs.len()
+    }
+
+    /// Whether nothing is registered yet.
+    pub fn is_empty(&self) -> bool {
+        self.regs.is_empty()
+    }
+
+    /// Validates the whole graph, then freezes it into a [`Container`].
+    ///
+    /// No factory runs here. Every problem is reported at once in the
+    /// [`BuildError`]: captive dependencies (every holder and captive pair,
+    /// with the path through transients), missing dependencies (with a "did
+    /// you mean"), cycles, duplicates and replacements of nothing. Linear in
+    /// services + edges.
+    ///
+    /// The builder is left as it was, so it can build again.
+    pub fn build(&self) -> Result<Container, BuildError> {
+        crate::validate::validate(&self.regs)
+            .map(Container::from_plan)
+            .map_err(|problems| BuildError { problems })
+    }
+
+    #[track_caller]
+    fn push_own<T: Send + Sync + 'static, M, F: FactoryFn<M>>(
+        &mut self,
+        lifetime: Lifetime,
+        exec: Arc<ErasedFactory>,
+    ) -> &mut Self {
+        let key = Key::of::<T>();
+        let mut decls = Declarations::default();
+        F::declare(&mut decls);
+        self.push(Registration {
+            key,
+            node: node(key, Role::Service(lifetime)),
+            lifetime,
+            decls: decls.0,
+            exec: RegExec::Factory(exec),
+            caster: Arc::new(Caster::<T>::own()),
+            element: false,
+            mode: self.mode,
+        })
+    }
+
+    #[track_caller]
+    fn push_forward<D, I>(
+        &mut self,
+        upcast: impl Fn(Arc<I>) -> Arc<D> + Send + Sync + 'static,
+        element: bool,
+    ) -> &mut Self
+    where
+        D: ?Sized + Send + Sync + 'static,
+        I: Send + Sync + 'static,
+    {
+        let key = Key::of::<D>();
+        let caster = Caster::<D>(Box::new(move |e: Erased| {
+            e.downcast::<I>().ok().map(&upcast)
+        }));
+        self.push(Registration {
+            key,
+            node: node(
+                key,
+                if element {
+                    Role::Element
+                } else {
+                    Role::Binding
+                },
+            ),
+            lifetime: Lifetime::Transient,
+            decls: Vec::new(),
+            exec: RegExec::Forward(Key::of::<I>()),
+            caster: Arc::new(caster),
+            element,
+            mode: if element { Mode::Add } else { self.mode },
+        })
+    }
+
+    fn push(&mut self, reg: Registration) -> &mut Self {
+        self.regs.push(Arc::new(reg));
+        self
+    }
+}
+
+#[track_caller]
+fn node(key: Key, role: Role) -> Node {
+    Node {
+        name: key.name,
+        role,
+        site: Location::caller(),
+    }
+}
+
+impl fmt::Debug for ContainerBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list()
+            .entries(self.regs.iter().map(|r| r.node.to_string()))
+            .finish()
+    }
+}

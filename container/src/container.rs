@@ -1,0 +1,198 @@
+//! [`Container`]: the frozen, validated registry.
+
+use std::fmt;
+use std::sync::Arc;
+
+use parking_lot::Mutex;
+
+use crate::Lifetime;
+use crate::builder::ContainerBuilder;
+use crate::error::ResolveError;
+use crate::handles::ScopeFactory;
+use crate::plan::Plan;
+use crate::resolve::Ctx;
+use crate::scope::Scope;
+use crate::slot::{Slot, dispose_in_reverse};
+
+/// The state every handle to one container shares.
+pub(crate) struct Shared {
+    pub(crate) plan: Plan,
+    /// One slot per singleton.
+    pub(crate) slots: Box<[Slot]>,
+    /// Singleton slots in creation order, for disposal in reverse.
+    pub(crate) order: Mutex<Vec<u32>>,
+}
+
+impl Drop for Shared {
+    fn drop(&mut self) {
+        let order = std::mem::take(self.order.get_mut());
+        dispose_in_reverse(&mut self.slots, order);
+    }
+}
+
+/// A validated dependency-injection container: resolves singletons and
+/// transients, and opens [`Scope`]s for scoped services.
+///
+/// `Container` is a cheap [`Clone`] handle (an `Arc`), `Send + Sync`. When
+/// the last handle (and the last [`Scope`]) is dropped, singletons are
+/// dropped in reverse creation order.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::{Container, Lifetime};
+///
+/// struct Config { name: &'static str }
+/// struct Session { id: u32 }
+/// struct Greeter { cfg: Arc<Config>, session: Arc<Session> }
+///
+/// let container = Container::builder()
+///     .singleton(|| Config { name: "tenure" })
+///     .scoped(|| Session { id: 7 })
+///     .transient(|cfg: Arc<Config>, session: Arc<Session>| Greeter { cfg, session })
+///     .build()?;
+///
+/// let scope = container.scope();
+/// let greeter = scope.resolve::<Greeter>()?;
+/// assert_eq!(greeter.cfg.name, "tenure");
+/// assert!(Arc::ptr_eq(&greeter.session, &scope.resolve::<Session>()?));
+///
+/// // Scoped services exist only inside a scope:
+/// assert!(container.resolve::<Greeter>().is_err());
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+#[derive(Clone)]
+pub struct Container {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Container {
+    /// Starts a [`ContainerBuilder`].
+    pub fn builder() -> ContainerBuilder {
+        ContainerBuilder::new()
+    }
+
+    pub(crate) fn from_plan(plan: Plan) -> Container {
+        let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
+        Container {
+            shared: Arc::new(Shared {
+                plan,
+                slots,
+                order: Mutex::new(Vec::new()),
+            }),
+        }
+    }
+
+    /// Resolves `T` (a registered type, or a `dyn Trait` bound with
+    /// [`bind`](ContainerBuilder::bind)) from the root.
+    ///
+    /// Singletons and transients resolve here; a scoped service, or a
+    /// transient that needs one, is an error
+    /// ([`ScopedFromRoot`](crate::ResolveErrorKind::ScopedFromRoot)) that
+    /// says to open a [`scope`](Container::scope). It never silently becomes
+    /// a singleton.
+    #[inline]
+    pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
+        let idx = self.shared.plan.lookup::<T>()?;
+        Ctx::root(&self.shared).resolve_as::<T>(idx)
+    }
+
+    /// Resolves every element registered with
+    /// [`collect`](ContainerBuilder::collect) for `T`, in registration order
+    /// (empty if there are none).
+    pub fn resolve_all<T: ?Sized + Send + Sync + 'static>(
+        &self,
+    ) -> Result<Vec<Arc<T>>, ResolveError> {
+        match self.shared.plan.collection_of::<T>() {
+            Some(c) => Ctx::root(&self.shared).resolve_collection::<T>(c),
+            None => Ok(Vec::new()),
+        }
+    }
+
+    /// Opens a new scope: one instance of each scoped service, created on
+    /// first use and dropped (newest first) with the scope.
+    ///
+    /// Cheap: one allocation, nothing proportional to the registrations.
+    pub fn scope(&self) -> Scope {
+        Scope::new(self.shared.clone())
+    }
+
+    /// A handle that opens scopes without keeping this container alive, for
+    /// background work owned by a singleton.
+    pub fn scope_factory(&self) -> ScopeFactory {
+        ScopeFactory::new(&self.shared)
+    }
+
+    /// Whether `T` is registered (as a service or a binding).
+    pub fn contains<T: ?Sized + 'static>(&self) -> bool {
+        self.shared.plan.lookup::<T>().is_ok()
+    }
+
+    /// Creates every singleton now, in registration order, so that a broken
+    /// one fails at startup rather than on the first request. Returns every
+    /// failure, not just the first.
+    pub fn warm_up(&self) -> Result<(), WarmUpError> {
+        let cx = Ctx::root(&self.shared);
+        let errors: Vec<ResolveError> = self
+            .shared
+            .plan
+            .services
+            .iter()
+            .filter(|s| s.lifetime == Lifetime::Singleton)
+            .filter_map(|s| cx.get(s).err())
+            .collect();
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(WarmUpError { errors })
+        }
+    }
+
+    /// The number of singletons created so far.
+    pub fn singletons_created(&self) -> usize {
+        self.shared.order.lock().len()
+    }
+}
+
+impl fmt::Debug for Container {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Container")
+            .field("services", &self.shared.plan.services.len())
+            .field("singletons_created", &self.singletons_created())
+            .finish()
+    }
+}
+
+/// Some singletons failed to be created by [`Container::warm_up`].
+#[derive(Debug)]
+pub struct WarmUpError {
+    errors: Vec<ResolveError>,
+}
+
+impl WarmUpError {
+    /// Every failure, in registration order.
+    pub fn errors(&self) -> &[ResolveError] {
+        &self.errors
+    }
+}
+
+impl fmt::Display for WarmUpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.errors.len();
+        write!(
+            f,
+            "{n} singleton{} failed to start:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, e) in self.errors.iter().enumerate() {
+            write!(f, "\n{}. {e}", i + 1)?;
+            let mut src = std::error::Error::source(e);
+            while let Some(s) = src {
+                write!(f, "\n   caused by: {s}")?;
+                src = s.source();
+            }
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for WarmUpError {}

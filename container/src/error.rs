@@ -1,0 +1,428 @@
+//! [`BuildError`] (the graph is wrong) and [`ResolveError`] (a resolution failed).
+
+use std::error::Error as StdError;
+use std::fmt;
+
+use crate::node::{Node, write_path, write_sites};
+
+/// How a service depends on another, as declared by a factory argument.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum DependencyKind {
+    /// `Arc<T>`: required.
+    Required,
+    /// `Option<Arc<T>>`: used when registered.
+    Optional,
+    /// [`Lazy<T>`](crate::Lazy): resolved on first use; still held.
+    Lazy,
+    /// [`Factory<T>`](crate::Factory): creates `T` on demand; not held.
+    Factory,
+    /// `Vec<Arc<T>>`: every element registered with `collect`.
+    Collection,
+    /// [`ScopeFactory`](crate::ScopeFactory): opens scopes; holds nothing.
+    ScopeFactory,
+}
+
+impl DependencyKind {
+    pub(crate) fn wrap(self, name: &str) -> String {
+        match self {
+            DependencyKind::Required => format!("Arc<{name}>"),
+            DependencyKind::Optional => format!("Option<Arc<{name}>>"),
+            DependencyKind::Lazy => format!("Lazy<{name}>"),
+            DependencyKind::Factory => format!("Factory<{name}>"),
+            DependencyKind::Collection => format!("Vec<Arc<{name}>>"),
+            DependencyKind::ScopeFactory => "ScopeFactory".to_owned(),
+        }
+    }
+}
+
+/// One problem found by [`ContainerBuilder::build`](crate::ContainerBuilder::build).
+///
+/// Every problem has a stable [`code`](Problem::code) and a
+/// [`Display`](fmt::Display) that names the path, each node's lifetime and
+/// registration site, and a way to fix it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Problem {
+    /// `T0001`: a service holds, directly or through transients, a service
+    /// that lives shorter than itself. `path[0]` is the holder, the last node
+    /// the captive service, the nodes between are transparent (transients,
+    /// bindings, collection elements).
+    Captive {
+        /// From the holder to the captive service.
+        path: Vec<Node>,
+    },
+    /// `T0002`: a dependency that is not registered.
+    Missing {
+        /// The registration that declares the dependency.
+        requester: Node,
+        /// The type name of the missing service.
+        dependency: &'static str,
+        /// How it is depended on.
+        kind: DependencyKind,
+        /// Registered services that look like what was meant.
+        did_you_mean: Vec<String>,
+    },
+    /// `T0003`: services that depend on each other in a circle. The first
+    /// node is repeated at the end.
+    Cycle {
+        /// The cycle, `A -> B -> A`.
+        path: Vec<Node>,
+    },
+    /// `T0004`: the same service registered twice without `replacing`.
+    Duplicate {
+        /// The first registration.
+        first: Node,
+        /// The second registration.
+        second: Node,
+    },
+    /// `T0005`: a registration inside
+    /// [`replacing`](crate::ContainerBuilder::replacing) replaces nothing.
+    ReplacesNothing {
+        /// The replacing registration.
+        replacement: Node,
+    },
+}
+
+impl Problem {
+    /// The stable code of this kind of problem (`"T0001"` for captive, ...).
+    pub fn code(&self) -> &'static str {
+        match self {
+            Problem::Captive { .. } => "T0001",
+            Problem::Missing { .. } => "T0002",
+            Problem::Cycle { .. } => "T0003",
+            Problem::Duplicate { .. } => "T0004",
+            Problem::ReplacesNothing { .. } => "T0005",
+        }
+    }
+
+    /// The path for captive and cycle problems (empty for others).
+    pub fn path(&self) -> &[Node] {
+        match self {
+            Problem::Captive { path } | Problem::Cycle { path } => path,
+            _ => &[],
+        }
+    }
+}
+
+impl fmt::Display for Problem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        const IND: &str = "   ";
+        match self {
+            Problem::Captive { path } => {
+                let holder = &path[0];
+                let captive = &path[path.len() - 1];
+                write!(f, "captive dependency [T0001]: ")?;
+                write_path(f, path)?;
+                let captive_life = captive.role.label();
+                write!(
+                    f,
+                    ".\n{IND}A {} would keep one `{}` alive for every {} at once. \
+                     Make `{}` {captive_life} or transient, or give it a `ScopeFactory` \
+                     and create a scope per operation.",
+                    holder.role.label(),
+                    captive.short_name(),
+                    if captive_life == "scoped" {
+                        "scope"
+                    } else {
+                        "holder"
+                    },
+                    holder.short_name(),
+                )?;
+                write_sites(f, path, IND)
+            }
+            Problem::Missing {
+                requester,
+                dependency,
+                kind,
+                did_you_mean,
+            } => {
+                write!(
+                    f,
+                    "missing dependency [T0002]: {requester} needs `{}`, which is not registered.",
+                    kind.wrap(dependency)
+                )?;
+                if !did_you_mean.is_empty() {
+                    write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;
+                }
+                if dependency.starts_with("dyn ") {
+                    write!(
+                        f,
+                        "\n{IND}Bind an implementation with `.bind::<{dependency}, Impl>(|s| s)`, \
+                         or take it as `Option<Arc<{dependency}>>` if it is optional."
+                    )?;
+                } else if dependency.starts_with("alloc::sync::Arc<") {
+                    write!(
+                        f,
+                        "\n{IND}Factories return the service itself (`T`), not `Arc<T>`: \
+                         the container wraps it. Depend on `Arc<T>`."
+                    )?;
+                } else {
+                    write!(
+                        f,
+                        "\n{IND}Register it (e.g. `.singleton(|| ...)` or `.instance(value)`), \
+                         or take it as `Option<Arc<...>>` if it is optional."
+                    )?;
+                }
+                write_sites(f, std::slice::from_ref(requester), IND)
+            }
+            Problem::Cycle { path } => {
+                write!(f, "dependency cycle [T0003]: ")?;
+                write_path(f, path)?;
+                write!(
+                    f,
+                    ".\n{IND}None of these can be created first. Take one of the dependencies as \
+                     `Lazy<T>` (resolved on first use) or `Factory<T>`, or move what they share \
+                     into a service of its own."
+                )?;
+                write_sites(f, path, IND)
+            }
+            Problem::Duplicate { first, second } => {
+                write!(
+                    f,
+                    "duplicate registration [T0004]: `{}` is registered twice.\n{IND}Remove one; \
+                     to swap an implementation on purpose (e.g. in a test), register the new one \
+                     inside `builder.replacing(|b| ...)`.",
+                    first.name
+                )?;
+                write_sites(f, &[*first, *second], IND)
+            }
+            Problem::ReplacesNothing { replacement } => {
+                write!(
+                    f,
+                    "replacement of an unregistered service [T0005]: {replacement} replaces \
+                     nothing.\n{IND}Check the type (a typo, or the production wiring changed), \
+                     or register it normally if the test means to add it."
+                )?;
+                write_sites(f, std::slice::from_ref(replacement), IND)
+            }
+        }
+    }
+}
+
+/// The container's graph is invalid. Returned by
+/// [`ContainerBuilder::build`](crate::ContainerBuilder::build) with *every*
+/// problem found, before any factory has run.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::Container;
+///
+/// struct Session;
+/// struct Helper(Arc<Session>);
+///
+/// let err = Container::builder()
+///     .scoped(|| Session)
+///     .singleton(|s: Arc<Session>| Helper(s))
+///     .build()
+///     .unwrap_err();
+/// assert_eq!(err.problems().len(), 1);
+/// assert!(err.to_string().contains("captive dependency"));
+/// ```
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct BuildError {
+    pub(crate) problems: Vec<Problem>,
+}
+
+impl BuildError {
+    /// Every problem found, in a stable order: duplicates, missing
+    /// dependencies, cycles, then captive dependencies, each in registration
+    /// order.
+    pub fn problems(&self) -> &[Problem] {
+        &self.problems
+    }
+
+    /// Consumes the error, returning its problems.
+    pub fn into_problems(self) -> Vec<Problem> {
+        self.problems
+    }
+}
+
+impl fmt::Display for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let n = self.problems.len();
+        write!(
+            f,
+            "{n} problem{} in the container:",
+            if n == 1 { "" } else { "s" }
+        )?;
+        for (i, p) in self.problems.iter().enumerate() {
+            let text = p.to_string();
+            write!(f, "\n{}. {}", i + 1, text)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for BuildError {}
+
+/// Why a resolution failed. See [`ResolveError::kind`].
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum ResolveErrorKind {
+    /// The requested type is not registered in this container.
+    NotRegistered {
+        /// The requested type.
+        service: &'static str,
+        /// Registered services that look like what was meant.
+        did_you_mean: Vec<String>,
+    },
+    /// A scoped service was requested outside a scope (from the container
+    /// itself, or through a singleton).
+    ScopedFromRoot,
+    /// A factory returned an error; it is the [`source`](StdError::source).
+    Factory(anyhow::Error),
+    /// A factory resolved, through some handle, the service it is creating.
+    Reentrant,
+    /// The [`Scope`](crate::Scope) a [`Lazy`](crate::Lazy) handle came from
+    /// has been dropped.
+    ScopeEnded,
+    /// The [`Container`](crate::Container) a handle came from has been dropped.
+    ContainerDropped,
+    /// A [`Factory`](crate::Factory) was given a scope of another container.
+    WrongContainer,
+}
+
+/// A resolution failed: the service is not registered, needs a scope, its
+/// factory failed, ...
+///
+/// [`path`](ResolveError::path) is the chain from what was asked for down to
+/// where it failed; a factory's own error is the
+/// [`source`](std::error::Error::source).
+pub struct ResolveError(Box<Inner>);
+
+struct Inner {
+    kind: ResolveErrorKind,
+    path: Vec<Node>,
+}
+
+impl ResolveError {
+    pub(crate) fn new(kind: ResolveErrorKind) -> Self {
+        ResolveError(Box::new(Inner {
+            kind,
+            path: Vec::new(),
+        }))
+    }
+
+    pub(crate) fn at(kind: ResolveErrorKind, node: Node) -> Self {
+        ResolveError(Box::new(Inner {
+            kind,
+            path: vec![node],
+        }))
+    }
+
+    /// Records that the failure happened while creating `node` (called on
+    /// the way out, so the path ends up ordered from the outermost service).
+    pub(crate) fn within(mut self, node: Node) -> Self {
+        if self.0.path.first() != Some(&node) {
+            self.0.path.insert(0, node);
+        }
+        self
+    }
+
+    /// What went wrong.
+    pub fn kind(&self) -> &ResolveErrorKind {
+        &self.0.kind
+    }
+
+    /// From the requested service down to the one that failed.
+    pub fn path(&self) -> &[Node] {
+        &self.0.path
+    }
+
+    /// The service that failed (the last node of the path), if known.
+    pub fn service(&self) -> Option<&Node> {
+        self.0.path.last()
+    }
+}
+
+impl fmt::Debug for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ResolveError")
+            .field("kind", &self.0.kind)
+            .field("path", &self.0.path)
+            .finish()
+    }
+}
+
+impl fmt::Display for ResolveError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let path = &self.0.path;
+        let last = path.last();
+        let name = last.map_or("?", |n| n.name);
+        match &self.0.kind {
+            ResolveErrorKind::NotRegistered {
+                service,
+                did_you_mean,
+            } => {
+                write!(f, "`{service}` is not registered in this container")?;
+                if !did_you_mean.is_empty() {
+                    write!(f, "; did you mean {}?", did_you_mean.join(", or "))?;
+                }
+            }
+            ResolveErrorKind::ScopedFromRoot => write!(
+                f,
+                "scoped `{name}` can only be resolved inside a scope: open one with \
+                 `container.scope()` and resolve from the scope"
+            )?,
+            ResolveErrorKind::Factory(_) => write!(
+                f,
+                "the factory of {} failed",
+                last.map_or_else(|| "?".to_owned(), |n| n.to_string())
+            )?,
+            ResolveErrorKind::Reentrant => write!(
+                f,
+                "re-entrant resolution: the factory of `{name}` asked, through a handle, for \
+                 `{name}` itself, which would deadlock; take the dependency as `Lazy<T>` and use \
+                 it after construction"
+            )?,
+            ResolveErrorKind::ScopeEnded => write!(
+                f,
+                "the scope this handle came from has ended; resolve `{name}` from a live scope"
+            )?,
+            ResolveErrorKind::ContainerDropped => {
+                write!(f, "the container this handle came from has been dropped")?
+            }
+            ResolveErrorKind::WrongContainer => write!(
+                f,
+                "`Factory<{name}>` was given a scope of another container; pass a scope of the \
+                 container that created the handle"
+            )?,
+        }
+        if path.len() > 1 {
+            f.write_str(" (while resolving ")?;
+            write_path(f, path)?;
+            f.write_str(")")?;
+        }
+        if let Some(n) = last {
+            write!(f, " [{} registered at {}]", n.name, n.site)?;
+        }
+        Ok(())
+    }
+}
+
+impl StdError for ResolveError {
+    fn source(&self) -> Option<&(dyn StdError + 'static)> {
+        match &self.0.kind {
+            ResolveErrorKind::Factory(e) => Some(e.as_ref()),
+            _ => None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn assert_send_sync<T: Send + Sync + 'static>() {}
+
+    #[test]
+    fn errors_are_send_sync() {
+        assert_send_sync::<BuildError>();
+        assert_send_sync::<ResolveError>();
+        assert_eq!(
+            std::mem::size_of::<ResolveError>(),
+            std::mem::size_of::<usize>()
+        );
+    }
+}

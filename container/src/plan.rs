@@ -1,0 +1,130 @@
+//! The frozen, validated plan a [`Container`](crate::Container) resolves from.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use crate::Lifetime;
+use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
+use crate::inject::Deps;
+use crate::key::{IdMap, short_name};
+use crate::node::Node;
+
+/// A type-erased service instance: always an `Arc<T>` of the sized service
+/// type, unsized to `dyn Any` (no extra allocation).
+pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
+
+/// A type-erased factory.
+pub(crate) type ErasedFactory = dyn Fn(&mut Deps<'_>) -> Result<Erased, ResolveError> + Send + Sync;
+
+/// Turns an [`Erased`] into the `Arc<T>` a caller asked for: a downcast for
+/// a service's own type, a downcast then an unsizing coercion for a binding.
+pub(crate) struct Caster<T: ?Sized>(pub(crate) Box<dyn Fn(Erased) -> Option<Arc<T>> + Send + Sync>);
+
+impl<T: Send + Sync + 'static> Caster<T> {
+    pub(crate) fn own() -> Self {
+        Caster(Box::new(|e: Erased| e.downcast::<T>().ok()))
+    }
+}
+
+/// How a service is produced.
+#[derive(Clone)]
+pub(crate) enum Exec {
+    /// Call a factory.
+    Factory(Arc<ErasedFactory>),
+    /// A ready value (`instance`).
+    Instance(Erased),
+    /// Serve another service, by index (bindings and collection elements).
+    Forward(u32),
+}
+
+/// Where a declared edge leads in the frozen plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Service(u32),
+    Collection(u32),
+    /// An optional dependency that is not registered (or a `ScopeFactory`).
+    Absent,
+}
+
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Edge {
+    pub(crate) kind: DependencyKind,
+    pub(crate) target: Target,
+}
+
+impl Edge {
+    /// Whether holding the dependency keeps it alive (for captive checks).
+    pub(crate) fn holds(&self) -> bool {
+        !matches!(
+            self.kind,
+            DependencyKind::Factory | DependencyKind::ScopeFactory
+        )
+    }
+
+    /// Whether the dependency must exist before the holder can be built
+    /// (for cycle checks).
+    pub(crate) fn constructs(&self) -> bool {
+        self.holds() && self.kind != DependencyKind::Lazy
+    }
+}
+
+pub(crate) struct Service {
+    pub(crate) node: Node,
+    pub(crate) lifetime: Lifetime,
+    pub(crate) exec: Exec,
+    /// Index into the singleton or the scope slot table.
+    pub(crate) slot: u32,
+    pub(crate) edges: Box<[Edge]>,
+    /// A `Caster<T>` for the type this entry is resolved as.
+    pub(crate) caster: Arc<dyn Any + Send + Sync>,
+}
+
+pub(crate) struct Plan {
+    pub(crate) services: Vec<Service>,
+    pub(crate) index: IdMap<TypeId, u32>,
+    pub(crate) collections: Vec<Box<[u32]>>,
+    pub(crate) collection_index: IdMap<TypeId, u32>,
+    pub(crate) singleton_slots: usize,
+    pub(crate) scoped_slots: usize,
+}
+
+impl Plan {
+    #[inline]
+    pub(crate) fn lookup<T: ?Sized + 'static>(&self) -> Result<u32, ResolveError> {
+        match self.index.get(&TypeId::of::<T>()) {
+            Some(&i) => Ok(i),
+            None => Err(self.not_registered(std::any::type_name::<T>())),
+        }
+    }
+
+    #[cold]
+    fn not_registered(&self, name: &'static str) -> ResolveError {
+        let did_you_mean = suggest(name, self.services.iter().map(|s| s.node));
+        ResolveError::new(ResolveErrorKind::NotRegistered {
+            service: name,
+            did_you_mean,
+        })
+    }
+}
+
+/// Registered nodes whose short name matches `wanted`'s, described for a
+/// "did you mean" line.
+pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<String> {
+    let short = short_name(wanted);
+    let mut out: Vec<String> = Vec::new();
+    for n in nodes {
+        if n.name != wanted && short_name(n.name) == short {
+            let s = format!("{n} (registered at {})", n.site);
+            if !out.contains(&s) {
+                out.push(s);
+            }
+        }
+    }
+    out
+}
+
+impl Plan {
+    pub(crate) fn collection_of<T: ?Sized + 'static>(&self) -> Option<u32> {
+        self.collection_index.get(&TypeId::of::<T>()).copied()
+    }
+}

@@ -1,0 +1,82 @@
+//! [`Slot`]: a cell that holds one cached instance, created exactly once.
+
+use std::cell::RefCell;
+use std::sync::OnceLock;
+
+use parking_lot::Mutex;
+
+use crate::error::{ResolveError, ResolveErrorKind};
+use crate::plan::Erased;
+
+thread_local! {
+    /// The slots this thread is initialising right now, innermost last.
+    static BUSY: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
+}
+
+/// One cached instance (a singleton, or a scoped service in one scope).
+///
+/// Reads are a single atomic load (`OnceLock::get`). The first creation takes
+/// the slot's lock, so concurrent first resolutions run the factory exactly
+/// once; a factory that fails or panics leaves the slot empty and unlocked,
+/// and the next resolution tries again. A factory that, through a handle,
+/// asks for the slot it is filling gets [`ResolveErrorKind::Reentrant`]
+/// instead of a deadlock.
+#[derive(Default)]
+pub(crate) struct Slot {
+    cell: OnceLock<Erased>,
+    lock: Mutex<()>,
+}
+
+struct PopOnDrop;
+
+impl Drop for PopOnDrop {
+    fn drop(&mut self) {
+        BUSY.with(|b| b.borrow_mut().pop());
+    }
+}
+
+impl Slot {
+    #[inline]
+    pub(crate) fn get(&self) -> Option<&Erased> {
+        self.cell.get()
+    }
+
+    /// Returns the instance, creating it with `init` if there is none.
+    /// `created` runs (under the slot's lock) only when this call created it.
+    pub(crate) fn get_or_try_init(
+        &self,
+        init: impl FnOnce() -> Result<Erased, ResolveError>,
+        created: impl FnOnce(),
+    ) -> Result<Erased, ResolveError> {
+        let id = std::ptr::from_ref(self).addr();
+        if BUSY.with(|b| b.borrow().contains(&id)) {
+            return Err(ResolveError::new(ResolveErrorKind::Reentrant));
+        }
+        let _guard = self.lock.lock();
+        if let Some(v) = self.cell.get() {
+            return Ok(v.clone());
+        }
+        BUSY.with(|b| b.borrow_mut().push(id));
+        let _pop = PopOnDrop;
+        let value = init()?;
+        // We hold the lock and saw the cell empty: this `set` succeeds.
+        let _ = self.cell.set(value.clone());
+        created();
+        Ok(value)
+    }
+
+    /// Takes the instance out (for ordered disposal).
+    pub(crate) fn take(&mut self) -> Option<Erased> {
+        self.cell.take()
+    }
+}
+
+/// Drops the instances of `slots` in the reverse of `order` (creation order),
+/// then the rest.
+pub(crate) fn dispose_in_reverse(slots: &mut [Slot], order: Vec<u32>) {
+    for i in order.into_iter().rev() {
+        if let Some(slot) = slots.get_mut(i as usize) {
+            drop(slot.take());
+        }
+    }
+}

@@ -1,0 +1,462 @@
+//! Validation: registrations in, a frozen [`Plan`] or every problem out.
+//!
+//! A pure function of the registrations; no factory runs. Linear in
+//! services + edges: one pass to resolve keys, Tarjan's algorithm for
+//! cycles, and one pass over strongly connected components to compute, for
+//! every transparent service (transient, binding, element), the shortest
+//! lifetime it pins. Only holders found captive get a breadth-first search
+//! to print their paths.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use crate::Lifetime;
+use crate::builder::{Mode, RegExec, Registration};
+use crate::error::{DependencyKind, Problem};
+use crate::key::IdMap;
+use crate::node::Node;
+use crate::plan::{Edge, Exec, Plan, Service, Target, suggest};
+
+pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>> {
+    let mut problems = Vec::new();
+
+    // 1. The effective registrations: replacements applied, duplicates found.
+    let mut active: Vec<&Arc<Registration>> = Vec::with_capacity(regs.len());
+    let mut index: IdMap<TypeId, u32> =
+        IdMap::with_capacity_and_hasher(regs.len(), Default::default());
+    let mut collection_index: IdMap<TypeId, u32> = IdMap::default();
+    let mut collections: Vec<Vec<u32>> = Vec::new();
+    for r in regs {
+        if r.element {
+            let c = *collection_index.entry(r.key.id).or_insert_with(|| {
+                collections.push(Vec::new());
+                (collections.len() - 1) as u32
+            });
+            collections[c as usize].push(active.len() as u32);
+            active.push(r);
+            continue;
+        }
+        match (index.get(&r.key.id), r.mode) {
+            (Some(&i), Mode::Add) => problems.push(Problem::Duplicate {
+                first: active[i as usize].node,
+                second: r.node,
+            }),
+            (Some(&i), Mode::Replace) => active[i as usize] = r,
+            (None, Mode::Replace) => problems.push(Problem::ReplacesNothing {
+                replacement: r.node,
+            }),
+            (None, Mode::Add) => {
+                index.insert(r.key.id, active.len() as u32);
+                active.push(r);
+            }
+        }
+    }
+    let n = active.len();
+    let nodes: Vec<Node> = active.iter().map(|r| r.node).collect();
+
+    // 2. Every declared dependency resolved to a service or a collection.
+    let mut services: Vec<Service> = Vec::with_capacity(n);
+    let (mut singleton_slots, mut scoped_slots) = (0u32, 0u32);
+    for r in &active {
+        let edges: Box<[Edge]> = r
+            .decls
+            .iter()
+            .map(|d| {
+                let target = match d.kind {
+                    DependencyKind::ScopeFactory => Target::Absent,
+                    DependencyKind::Collection => collection_index
+                        .get(&d.key.id)
+                        .map_or(Target::Absent, |&c| Target::Collection(c)),
+                    _ => match index.get(&d.key.id) {
+                        Some(&t) => Target::Service(t),
+                        None => {
+                            if d.kind != DependencyKind::Optional {
+                                problems.push(missing(
+                                    r.node,
+                                    d.key.name,
+                                    d.kind,
+                                    &nodes,
+                                    &collection_index,
+                                    d.key.id,
+                                ));
+                            }
+                            Target::Absent
+                        }
+                    },
+                };
+                Edge {
+                    kind: d.kind,
+                    target,
+                }
+            })
+            .collect();
+        let exec = match &r.exec {
+            RegExec::Factory(f) => Exec::Factory(f.clone()),
+            RegExec::Instance(v) => Exec::Instance(v.clone()),
+            RegExec::Forward(k) => match index.get(&k.id) {
+                Some(&t) if !matches!(active[t as usize].exec, RegExec::Forward(_)) => {
+                    Exec::Forward(t)
+                }
+                found => {
+                    let mut p = missing(
+                        r.node,
+                        k.name,
+                        DependencyKind::Required,
+                        &nodes,
+                        &collection_index,
+                        k.id,
+                    );
+                    if found.is_some()
+                        && let Problem::Missing { did_you_mean, .. } = &mut p
+                    {
+                        did_you_mean.push(format!(
+                            "the implementation behind `{}` (a binding must point at a type \
+                             registered with a factory or `instance`, not at another binding)",
+                            k.name
+                        ));
+                    }
+                    problems.push(p);
+                    Exec::Forward(0)
+                }
+            },
+        };
+        let slot = match r.lifetime {
+            Lifetime::Singleton => {
+                singleton_slots += 1;
+                singleton_slots - 1
+            }
+            Lifetime::Scoped => {
+                scoped_slots += 1;
+                scoped_slots - 1
+            }
+            Lifetime::Transient => 0,
+        };
+        services.push(Service {
+            node: r.node,
+            lifetime: r.lifetime,
+            exec,
+            slot,
+            edges,
+            caster: r.caster.clone(),
+        });
+    }
+    let collections: Vec<Box<[u32]>> = collections.into_iter().map(Vec::into_boxed_slice).collect();
+
+    // 3. The graph of held dependencies, as adjacency lists.
+    let graph = Graph::new(&services, &collections);
+
+    // 4. Cycles among construction edges (lazy edges do not construct).
+    let (comp, _) = tarjan(n, &graph, |_| true, |e| e.constructs);
+    let mut members: Vec<Vec<u32>> = Vec::new();
+    for (v, &c) in comp.iter().enumerate() {
+        let c = c as usize;
+        if members.len() <= c {
+            members.resize_with(c + 1, Vec::new);
+        }
+        members[c].push(v as u32);
+    }
+    let mut cycles: Vec<(u32, Vec<u32>)> = Vec::new();
+    for m in &members {
+        let start = m[0];
+        let nontrivial = m.len() > 1
+            || graph
+                .out(start)
+                .iter()
+                .any(|e| e.constructs && e.to == start);
+        if nontrivial {
+            cycles.push((start, cycle_through(start, &graph, &comp)));
+        }
+    }
+    cycles.sort_by_key(|(s, _)| *s);
+    for (_, path) in cycles {
+        problems.push(Problem::Cycle {
+            path: path.iter().map(|&v| nodes[v as usize]).collect(),
+        });
+    }
+
+    // 5. Captive dependencies.
+    let rank = |v: u32| services[v as usize].lifetime.rank();
+    let transparent = |v: u32| rank(v).is_none();
+    let (tcomp, tcount) = tarjan(n, &graph, |v| transparent(v as u32), |_| true);
+    // pin[c]: the shortest lifetime rank a transparent component keeps
+    // alive (u8::MAX: none). Tarjan numbers a component after every
+    // component it reaches, so one pass in numbering order suffices.
+    let mut by_comp: Vec<Vec<u32>> = vec![Vec::new(); tcount];
+    for v in 0..n as u32 {
+        if transparent(v) {
+            by_comp[tcomp[v as usize] as usize].push(v);
+        }
+    }
+    let mut pin = vec![u8::MAX; tcount];
+    for c in 0..tcount {
+        let mut p = u8::MAX;
+        for &v in &by_comp[c] {
+            for e in graph.out(v) {
+                let q = match rank(e.to) {
+                    Some(r) => r,
+                    None if tcomp[e.to as usize] as usize != c => {
+                        pin[tcomp[e.to as usize] as usize]
+                    }
+                    None => continue,
+                };
+                p = p.min(q);
+            }
+        }
+        pin[c] = p;
+    }
+    let pinned = |v: u32| rank(v).unwrap_or_else(|| pin[tcomp[v as usize] as usize]);
+    let mut bfs = Bfs::new(n);
+    for h in 0..n as u32 {
+        let Some(r) = rank(h) else { continue };
+        if graph.out(h).iter().any(|e| pinned(e.to) < r) {
+            for path in bfs.captive_paths(h, r, &graph, &rank) {
+                problems.push(Problem::Captive {
+                    path: path.iter().map(|&v| nodes[v as usize]).collect(),
+                });
+            }
+        }
+    }
+
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    Ok(Plan {
+        services,
+        index,
+        collections,
+        collection_index,
+        singleton_slots: singleton_slots as usize,
+        scoped_slots: scoped_slots as usize,
+    })
+}
+
+#[cold]
+fn missing(
+    requester: Node,
+    name: &'static str,
+    kind: DependencyKind,
+    nodes: &[Node],
+    collection_index: &IdMap<TypeId, u32>,
+    id: TypeId,
+) -> Problem {
+    let mut did_you_mean = suggest(name, nodes.iter().copied());
+    if collection_index.contains_key(&id) {
+        did_you_mean.push(format!(
+            "`Vec<Arc<{name}>>` (it is registered as a collection with `collect`)"
+        ));
+    }
+    Problem::Missing {
+        requester,
+        dependency: name,
+        kind,
+        did_you_mean,
+    }
+}
+
+/// A held dependency edge of the graph.
+#[derive(Clone, Copy)]
+struct GEdge {
+    to: u32,
+    constructs: bool,
+}
+
+/// Adjacency lists (CSR) of held dependencies: factory and scope-factory
+/// handles hold nothing and are left out; collections expand to their
+/// elements; bindings and elements lead to the service they forward to.
+struct Graph {
+    start: Vec<u32>,
+    edges: Vec<GEdge>,
+}
+
+impl Graph {
+    fn new(services: &[Service], collections: &[Box<[u32]>]) -> Graph {
+        let mut start = Vec::with_capacity(services.len() + 1);
+        let mut edges = Vec::new();
+        for s in services {
+            start.push(edges.len() as u32);
+            if let Exec::Forward(t) = s.exec {
+                edges.push(GEdge {
+                    to: t,
+                    constructs: true,
+                });
+            }
+            for e in s.edges.iter().filter(|e| e.holds()) {
+                let constructs = e.constructs();
+                match e.target {
+                    Target::Service(t) => edges.push(GEdge { to: t, constructs }),
+                    Target::Collection(c) => edges.extend(
+                        collections[c as usize]
+                            .iter()
+                            .map(|&t| GEdge { to: t, constructs }),
+                    ),
+                    Target::Absent => {}
+                }
+            }
+        }
+        start.push(edges.len() as u32);
+        Graph { start, edges }
+    }
+
+    fn out(&self, v: u32) -> &[GEdge] {
+        &self.edges[self.start[v as usize] as usize..self.start[v as usize + 1] as usize]
+    }
+}
+
+/// Tarjan's strongly connected components, iteratively (no recursion, so
+/// deep graphs cannot overflow the stack), over the nodes and edges the
+/// filters keep. Returns each node's component (`u32::MAX` for nodes left
+/// out) and the number of components; a component is numbered after every
+/// component it reaches.
+fn tarjan(
+    n: usize,
+    g: &Graph,
+    keep_node: impl Fn(usize) -> bool,
+    keep_edge: impl Fn(&GEdge) -> bool,
+) -> (Vec<u32>, usize) {
+    const UNSEEN: u32 = u32::MAX;
+    let mut index = vec![UNSEEN; n];
+    let mut low = vec![0u32; n];
+    let mut on_stack = vec![false; n];
+    let mut comp = vec![u32::MAX; n];
+    let mut stack: Vec<u32> = Vec::new();
+    let mut calls: Vec<(u32, u32)> = Vec::new();
+    let (mut next, mut count) = (0u32, 0usize);
+    for s in 0..n {
+        if !keep_node(s) || index[s] != UNSEEN {
+            continue;
+        }
+        index[s] = next;
+        low[s] = next;
+        next += 1;
+        stack.push(s as u32);
+        on_stack[s] = true;
+        calls.push((s as u32, g.start[s]));
+        while let Some(&mut (v, ref mut pos)) = calls.last_mut() {
+            let vi = v as usize;
+            if *pos < g.start[vi + 1] {
+                let e = g.edges[*pos as usize];
+                *pos += 1;
+                let w = e.to as usize;
+                if !keep_edge(&e) || !keep_node(w) {
+                    continue;
+                }
+                if index[w] == UNSEEN {
+                    index[w] = next;
+                    low[w] = next;
+                    next += 1;
+                    stack.push(w as u32);
+                    on_stack[w] = true;
+                    calls.push((w as u32, g.start[w]));
+                } else if on_stack[w] {
+                    low[vi] = low[vi].min(index[w]);
+                }
+            } else {
+                calls.pop();
+                if let Some(&(u, _)) = calls.last() {
+                    low[u as usize] = low[u as usize].min(low[vi]);
+                }
+                if low[vi] == index[vi] {
+                    while let Some(w) = stack.pop() {
+                        on_stack[w as usize] = false;
+                        comp[w as usize] = count as u32;
+                        if w == v {
+                            break;
+                        }
+                    }
+                    count += 1;
+                }
+            }
+        }
+    }
+    (comp, count)
+}
+
+/// The shortest cycle through `start` along construction edges within its
+/// component, as `start -> .. -> start`.
+fn cycle_through(start: u32, g: &Graph, comp: &[u32]) -> Vec<u32> {
+    let c = comp[start as usize];
+    let mut parent: IdMap<u32, u32> = IdMap::default();
+    let mut queue = std::collections::VecDeque::from([start]);
+    while let Some(v) = queue.pop_front() {
+        for e in g
+            .out(v)
+            .iter()
+            .filter(|e| e.constructs && comp[e.to as usize] == c)
+        {
+            if e.to == start {
+                let mut path = vec![start, v];
+                let mut x = v;
+                while x != start {
+                    x = parent[&x];
+                    path.push(x);
+                }
+                path.reverse();
+                return path;
+            }
+            if let std::collections::hash_map::Entry::Vacant(slot) = parent.entry(e.to) {
+                slot.insert(v);
+                queue.push_back(e.to);
+            }
+        }
+    }
+    vec![start, start]
+}
+
+/// Breadth-first search state reused across holders (stamped, so that no
+/// search clears an array the size of the graph).
+struct Bfs {
+    stamp: Vec<u32>,
+    parent: Vec<u32>,
+    round: u32,
+}
+
+impl Bfs {
+    fn new(n: usize) -> Bfs {
+        Bfs {
+            stamp: vec![0; n],
+            parent: vec![0; n],
+            round: 0,
+        }
+    }
+
+    /// For holder `h` of rank `r`: the shortest path through transparent
+    /// services to every service with a shorter lifetime, in discovery order.
+    fn captive_paths(
+        &mut self,
+        h: u32,
+        r: u8,
+        g: &Graph,
+        rank: &impl Fn(u32) -> Option<u8>,
+    ) -> Vec<Vec<u32>> {
+        self.round += 1;
+        let round = self.round;
+        self.stamp[h as usize] = round;
+        let mut queue = std::collections::VecDeque::from([h]);
+        let mut found = Vec::new();
+        while let Some(v) = queue.pop_front() {
+            for e in g.out(v) {
+                let t = e.to as usize;
+                if self.stamp[t] == round {
+                    continue;
+                }
+                self.stamp[t] = round;
+                self.parent[t] = v;
+                match rank(e.to) {
+                    None => queue.push_back(e.to),
+                    Some(tr) if tr < r => {
+                        let mut path = vec![e.to];
+                        let mut x = e.to;
+                        while x != h {
+                            x = self.parent[x as usize];
+                            path.push(x);
+                        }
+                        path.reverse();
+                        found.push(path);
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        found
+    }
+}
