@@ -12,7 +12,7 @@ use crate::factory::{FactoryFn, FactoryResult};
 use crate::inject::{Decl, Declarations};
 use crate::key::Key;
 use crate::node::{Node, Role};
-use crate::plan::{Caster, Erased, ErasedFactory};
+use crate::plan::{Caster, Erased, ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset};
 
 /// Whether a registration adds a service or replaces one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -27,6 +27,8 @@ pub(crate) enum Mode {
 #[derive(Clone)]
 pub(crate) enum RegExec {
     Factory(Arc<ErasedFactory>),
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    AsyncFactory(Arc<ErasedAsyncFactory>),
     Instance(Erased),
     /// A binding or collection element served by the registration of `Key`.
     Forward(Key),
@@ -44,6 +46,41 @@ pub(crate) struct Registration {
     /// service (one per key).
     pub(crate) element: bool,
     pub(crate) mode: Mode,
+    /// The pool size, for pooled services.
+    pub(crate) pool_max: Option<usize>,
+}
+
+/// Something attached to a registered service by type: an async disposer or
+/// a pool reset hook.
+#[derive(Clone)]
+pub(crate) enum HookKind {
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Disposer(Arc<ErasedDisposer>),
+    Reset(Arc<ErasedReset>),
+}
+
+#[derive(Clone)]
+pub(crate) struct Hook {
+    pub(crate) key: Key,
+    pub(crate) node: Node,
+    pub(crate) kind: HookKind,
+}
+
+/// Container-wide settings.
+#[derive(Clone)]
+pub(crate) struct Settings {
+    pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) dispose_timeout: std::time::Duration,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            on_undisposed: None,
+            dispose_timeout: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 /// Collects registrations, then [`build`](ContainerBuilder::build)s a
@@ -88,8 +125,10 @@ pub(crate) struct Registration {
 /// ```
 #[derive(Clone, Default)]
 pub struct ContainerBuilder {
-    regs: Vec<Arc<Registration>>,
-    mode: Mode,
+    pub(crate) regs: Vec<Arc<Registration>>,
+    pub(crate) mode: Mode,
+    pub(crate) hooks: Vec<Hook>,
+    pub(crate) settings: Settings,
 }
 
 impl ContainerBuilder {
@@ -130,16 +169,43 @@ impl ContainerBuilder {
         self.register(Lifetime::Transient, factory)
     }
 
-    /// Registers `factory` with the given lifetime.
+    /// Registers a pooled service: one instance per scope, rented from a
+    /// pool of at most `max` instances and given back when the scope ends.
+    /// See [`Lifetime::Pooled`].
+    ///
+    /// A sync `resolve` in a scope when all `max` instances are rented fails
+    /// at once with [`PoolExhausted`](ResolveErrorKind::PoolExhausted) (it
+    /// never blocks a thread); `resolve_async` waits its turn.
+    #[track_caller]
+    pub fn pooled<M, F>(&mut self, max: usize, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: Send + Sync + 'static,
+    {
+        self.push_own::<F::Output, M, F>(
+            Lifetime::Pooled,
+            Some(max),
+            RegExec::Factory(erase(factory)),
+        )
+    }
+
+    /// The pool size [`register`](Self::register) gives a
+    /// [`Lifetime::Pooled`] service; use [`pooled`](Self::pooled) to choose.
+    pub const DEFAULT_POOL_SIZE: usize = 16;
+
+    /// Registers `factory` with the given lifetime (a pooled one gets
+    /// [`DEFAULT_POOL_SIZE`](Self::DEFAULT_POOL_SIZE)).
     #[track_caller]
     pub fn register<M, F>(&mut self, lifetime: Lifetime, factory: F) -> &mut Self
     where
         F: FactoryFn<M>,
         F::Output: Send + Sync + 'static,
     {
-        let exec: Arc<ErasedFactory> =
-            Arc::new(move |deps| factory.call(deps).map(|v| Arc::new(v) as Erased));
-        self.push_own::<F::Output, M, F>(lifetime, exec)
+        self.push_own::<F::Output, M, F>(
+            lifetime,
+            pool_size(lifetime),
+            RegExec::Factory(erase(factory)),
+        )
     }
 
     /// Registers a fallible singleton: `factory` returns `Result<T, E>`; an
@@ -182,13 +248,52 @@ impl ContainerBuilder {
         F::Output: FactoryResult,
     {
         let exec: Arc<ErasedFactory> = Arc::new(move |deps| {
-            let value = factory
-                .call(deps)?
-                .into_result()
-                .map_err(|e| ResolveError::new(ResolveErrorKind::Factory(e)))?;
+            let value = factory.call(deps)?.into_result().map_err(factory_error)?;
             Ok(Arc::new(value) as Erased)
         });
-        self.push_own::<<F::Output as FactoryResult>::Service, M, F>(lifetime, exec)
+        self.push_own::<<F::Output as FactoryResult>::Service, M, F>(
+            lifetime,
+            pool_size(lifetime),
+            RegExec::Factory(exec),
+        )
+    }
+
+    /// Registers a fallible pooled service. See [`pooled`](Self::pooled).
+    #[track_caller]
+    pub fn try_pooled<M, F>(&mut self, max: usize, factory: F) -> &mut Self
+    where
+        F: FactoryFn<M>,
+        F::Output: FactoryResult,
+    {
+        self.try_register(Lifetime::Pooled, factory);
+        self.set_last_pool_size(max)
+    }
+
+    /// Runs `reset` on an instance of the pooled service `T` before it goes
+    /// back to its pool at the end of a scope.
+    #[track_caller]
+    pub fn on_return<T: Send + Sync + 'static>(
+        &mut self,
+        reset: impl Fn(&T) + Send + Sync + 'static,
+    ) -> &mut Self {
+        let erased: Arc<ErasedReset> = Arc::new(move |e: &Erased| {
+            if let Some(t) = e.downcast_ref::<T>() {
+                reset(t)
+            }
+        });
+        self.push_hook::<T>(HookKind::Reset(erased))
+    }
+
+    /// Sets what happens when a [`Scope`](crate::Scope) that owns instances
+    /// with async disposers is dropped without `dispose().await`: their
+    /// instances are still dropped (newest first), but their disposers do not
+    /// run, and `hook` is called with how many did not.
+    ///
+    /// By default one line goes to standard error. Every such drop is also
+    /// counted in [`Container::undisposed_scopes`].
+    pub fn on_undisposed(&mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> &mut Self {
+        self.settings.on_undisposed = Some(Arc::new(hook));
+        self
     }
 
     /// Registers a ready value as a singleton. It is dropped with the last
@@ -205,6 +310,7 @@ impl ContainerBuilder {
             caster: Arc::new(Caster::<T>::own()),
             element: false,
             mode: self.mode,
+            pool_max: None,
         })
     }
 
@@ -326,16 +432,17 @@ impl ContainerBuilder {
     ///
     /// The builder is left as it was, so it can build again.
     pub fn build(&self) -> Result<Container, BuildError> {
-        crate::validate::validate(&self.regs)
+        crate::validate::validate(&self.regs, &self.hooks, &self.settings)
             .map(Container::from_plan)
             .map_err(|problems| BuildError { problems })
     }
 
     #[track_caller]
-    fn push_own<T: Send + Sync + 'static, M, F: FactoryFn<M>>(
+    pub(crate) fn push_own<T: Send + Sync + 'static, M, F: FactoryFn<M>>(
         &mut self,
         lifetime: Lifetime,
-        exec: Arc<ErasedFactory>,
+        pool_max: Option<usize>,
+        exec: RegExec,
     ) -> &mut Self {
         let key = Key::of::<T>();
         let mut decls = Declarations::default();
@@ -345,11 +452,30 @@ impl ContainerBuilder {
             node: node(key, Role::Service(lifetime)),
             lifetime,
             decls: decls.0,
-            exec: RegExec::Factory(exec),
+            exec,
             caster: Arc::new(Caster::<T>::own()),
             element: false,
             mode: self.mode,
+            pool_max,
         })
+    }
+
+    pub(crate) fn set_last_pool_size(&mut self, max: usize) -> &mut Self {
+        if let Some(last) = self.regs.last_mut().and_then(Arc::get_mut) {
+            last.pool_max = Some(max);
+        }
+        self
+    }
+
+    #[track_caller]
+    pub(crate) fn push_hook<T: ?Sized + 'static>(&mut self, kind: HookKind) -> &mut Self {
+        let key = Key::of::<T>();
+        self.hooks.push(Hook {
+            key,
+            node: node(key, Role::Hook),
+            kind,
+        });
+        self
     }
 
     #[track_caller]
@@ -382,6 +508,7 @@ impl ContainerBuilder {
             caster: Arc::new(caster),
             element,
             mode: if element { Mode::Add } else { self.mode },
+            pool_max: None,
         })
     }
 
@@ -389,6 +516,22 @@ impl ContainerBuilder {
         self.regs.push(Arc::new(reg));
         self
     }
+}
+
+fn erase<M, F>(factory: F) -> Arc<ErasedFactory>
+where
+    F: FactoryFn<M>,
+    F::Output: Send + Sync + 'static,
+{
+    Arc::new(move |deps| factory.call(deps).map(|v| Arc::new(v) as Erased))
+}
+
+pub(crate) fn factory_error(e: anyhow::Error) -> ResolveError {
+    ResolveError::new(ResolveErrorKind::Factory(e))
+}
+
+pub(crate) fn pool_size(lifetime: Lifetime) -> Option<usize> {
+    (lifetime == Lifetime::Pooled).then_some(ContainerBuilder::DEFAULT_POOL_SIZE)
 }
 
 #[track_caller]

@@ -3,30 +3,41 @@
 use std::fmt;
 use std::sync::Arc;
 
-use parking_lot::Mutex;
-
 use crate::Lifetime;
 use crate::builder::ContainerBuilder;
 use crate::error::ResolveError;
 use crate::handles::ScopeFactory;
+use crate::owner::Owned;
 use crate::plan::Plan;
+use crate::pool::{Pool, PoolStatus};
 use crate::resolve::Ctx;
 use crate::scope::Scope;
-use crate::slot::{Slot, dispose_in_reverse};
+use crate::slot::Slot;
 
 /// The state every handle to one container shares.
 pub(crate) struct Shared {
     pub(crate) plan: Plan,
     /// One slot per singleton.
     pub(crate) slots: Box<[Slot]>,
-    /// Singleton slots in creation order, for disposal in reverse.
-    pub(crate) order: Mutex<Vec<u32>>,
+    /// Singletons (and transients with async disposers they hold), in
+    /// creation order, for disposal in reverse.
+    pub(crate) owned: Owned,
+    /// One pool per pooled service.
+    pub(crate) pools: Box<[Pool]>,
+    /// Scopes dropped without `dispose().await` while they owned instances
+    /// with async disposers.
+    pub(crate) undisposed: std::sync::atomic::AtomicUsize,
+    /// Set once `shutdown().await` ran.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) shut_down: std::sync::atomic::AtomicBool,
 }
 
 impl Drop for Shared {
     fn drop(&mut self) {
-        let order = std::mem::take(self.order.get_mut());
-        dispose_in_reverse(&mut self.slots, order);
+        let Shared {
+            plan, slots, owned, ..
+        } = self;
+        owned.drop_in_reverse(slots, plan, |_, v| drop(v));
     }
 }
 
@@ -73,11 +84,15 @@ impl Container {
 
     pub(crate) fn from_plan(plan: Plan) -> Container {
         let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
+        let pools = plan.pools.iter().cloned().map(Pool::new).collect();
         Container {
             shared: Arc::new(Shared {
                 plan,
                 slots,
-                order: Mutex::new(Vec::new()),
+                owned: Owned::default(),
+                pools,
+                undisposed: Default::default(),
+                shut_down: Default::default(),
             }),
         }
     }
@@ -137,8 +152,9 @@ impl Container {
             .plan
             .services
             .iter()
-            .filter(|s| s.lifetime == Lifetime::Singleton)
-            .filter_map(|s| cx.get(s).err())
+            .enumerate()
+            .filter(|(_, s)| s.lifetime == Lifetime::Singleton)
+            .filter_map(|(i, s)| cx.get(i as u32, s).err())
             .collect();
         if errors.is_empty() {
             Ok(())
@@ -147,9 +163,27 @@ impl Container {
         }
     }
 
-    /// The number of singletons created so far.
+    /// The number of singletons created so far (with the transients that
+    /// have async disposers they hold).
     pub fn singletons_created(&self) -> usize {
-        self.shared.order.lock().len()
+        self.shared.owned.len()
+    }
+
+    /// A snapshot of the pool of the pooled service `T`, or `None` if `T`
+    /// is not a pooled service.
+    pub fn pool_status<T: ?Sized + 'static>(&self) -> Option<PoolStatus> {
+        let idx = self.shared.plan.lookup::<T>().ok()?;
+        let pool = self.shared.plan.services[idx as usize].pool?;
+        Some(self.shared.pools[pool as usize].status())
+    }
+
+    /// How many scopes were dropped without `dispose().await` while they
+    /// owned instances with async disposers (whose disposers then did not
+    /// run). See [`ContainerBuilder::on_undisposed`](crate::ContainerBuilder::on_undisposed).
+    pub fn undisposed_scopes(&self) -> usize {
+        self.shared
+            .undisposed
+            .load(std::sync::atomic::Ordering::Relaxed)
     }
 }
 
@@ -169,6 +203,11 @@ pub struct WarmUpError {
 }
 
 impl WarmUpError {
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn new(errors: Vec<ResolveError>) -> Self {
+        WarmUpError { errors }
+    }
+
     /// Every failure, in registration order.
     pub fn errors(&self) -> &[ResolveError] {
         &self.errors

@@ -82,6 +82,15 @@ pub enum Problem {
         /// The replacing registration.
         replacement: Node,
     },
+    /// `T0006`: a registration or hook that cannot work as configured (a
+    /// disposer for an unregistered type, a reset hook on a service that is
+    /// not pooled, a pool of size 0, ...).
+    Misconfigured {
+        /// The registration or hook.
+        node: Node,
+        /// What is wrong and how to fix it.
+        reason: String,
+    },
 }
 
 impl Problem {
@@ -93,6 +102,7 @@ impl Problem {
             Problem::Cycle { .. } => "T0003",
             Problem::Duplicate { .. } => "T0004",
             Problem::ReplacesNothing { .. } => "T0005",
+            Problem::Misconfigured { .. } => "T0006",
         }
     }
 
@@ -196,6 +206,10 @@ impl fmt::Display for Problem {
                 )?;
                 write_sites(f, std::slice::from_ref(replacement), IND)
             }
+            Problem::Misconfigured { node, reason } => {
+                write!(f, "misconfigured [T0006]: {node}: {reason}")?;
+                write_sites(f, std::slice::from_ref(node), IND)
+            }
         }
     }
 }
@@ -281,6 +295,19 @@ pub enum ResolveErrorKind {
     ContainerDropped,
     /// A [`Factory`](crate::Factory) was given a scope of another container.
     WrongContainer,
+    /// The service needs an async factory that has not run yet: resolve it
+    /// with `resolve_async().await` (or create singletons at startup with
+    /// `warm_up_async().await`).
+    AsyncRequired,
+    /// Every instance of a pooled service is rented, and a sync resolution
+    /// does not wait (`resolve_async` does).
+    PoolExhausted {
+        /// The pool's size.
+        max: usize,
+    },
+    /// A transient with an async disposer was resolved from the root, where
+    /// nothing would await its disposal: resolve it from a scope.
+    UntrackedDisposable,
 }
 
 /// A resolution failed: the service is not registered, needs a scope, its
@@ -383,6 +410,22 @@ impl fmt::Display for ResolveError {
             ResolveErrorKind::ContainerDropped => {
                 write!(f, "the container this handle came from has been dropped")?
             }
+            ResolveErrorKind::AsyncRequired => write!(
+                f,
+                "`{name}` is created by an async factory that has not run yet: resolve with \
+                 `resolve_async().await`, or create the singletons at startup with \
+                 `container.warm_up_async().await`"
+            )?,
+            ResolveErrorKind::PoolExhausted { max } => write!(
+                f,
+                "all {max} instances of pooled `{name}` are rented; a sync `resolve` does not \
+                 wait: use `resolve_async().await` to wait for one, or raise the pool size"
+            )?,
+            ResolveErrorKind::UntrackedDisposable => write!(
+                f,
+                "transient `{name}` has an async disposer, and nothing would await it from the \
+                 root: resolve it from a scope, which disposes it with `dispose().await`"
+            )?,
             ResolveErrorKind::WrongContainer => write!(
                 f,
                 "`Factory<{name}>` was given a scope of another container; pass a scope of the \

@@ -15,12 +15,30 @@ use crate::scope::{Scope, ScopeShared};
 /// Where a handle resolves from. Weak, so that a service holding a handle
 /// never keeps its own container or scope alive (no reference cycles).
 #[derive(Clone)]
-enum Origin {
+pub(crate) enum Origin {
     Root(Weak<Shared>),
     Scope(Weak<ScopeShared>),
 }
 
 impl Origin {
+    /// The live container (and scope) a handle resolves from.
+    pub(crate) fn upgrade(&self) -> Result<(Arc<Shared>, Option<Arc<ScopeShared>>), ResolveError> {
+        match self {
+            Origin::Root(w) => {
+                let root = w
+                    .upgrade()
+                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
+                Ok((root, None))
+            }
+            Origin::Scope(w) => {
+                let scope = w
+                    .upgrade()
+                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ScopeEnded))?;
+                Ok((scope.root.clone(), Some(scope)))
+            }
+        }
+    }
+
     fn of(cx: &Ctx<'_>) -> Origin {
         match cx.scope {
             Some(s) => Origin::Scope(Arc::downgrade(s)),
@@ -66,9 +84,9 @@ fn service_index(deps: &mut Deps<'_>) -> u32 {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Lazy<T: ?Sized + Send + Sync + 'static> {
-    idx: u32,
-    origin: Origin,
-    value: OnceLock<Arc<T>>,
+    pub(crate) idx: u32,
+    pub(crate) origin: Origin,
+    pub(crate) value: OnceLock<Arc<T>>,
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
@@ -77,19 +95,9 @@ impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
         if let Some(v) = self.value.get() {
             return Ok(v.clone());
         }
-        let v = match &self.origin {
-            Origin::Root(w) => {
-                let root = w
-                    .upgrade()
-                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
-                Ctx::root(&root).resolve_as::<T>(self.idx)?
-            }
-            Origin::Scope(w) => {
-                let scope = w
-                    .upgrade()
-                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ScopeEnded))?;
-                Ctx::scoped(&scope).resolve_as::<T>(self.idx)?
-            }
+        let v = match self.origin.upgrade()? {
+            (root, None) => Ctx::root(&root).resolve_as::<T>(self.idx)?,
+            (_, Some(scope)) => Ctx::scoped(&scope).resolve_as::<T>(self.idx)?,
         };
         Ok(self.value.get_or_init(|| v).clone())
     }
@@ -156,7 +164,7 @@ impl<T: ?Sized + Send + Sync + 'static> fmt::Debug for Lazy<T> {
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 pub struct Factory<T: ?Sized + Send + Sync + 'static> {
-    idx: u32,
+    pub(crate) idx: u32,
     root: Weak<Shared>,
     _marker: PhantomData<fn() -> Arc<T>>,
 }
@@ -165,10 +173,16 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
     /// Resolves `T` in `scope`: a new instance if `T` is transient, the
     /// scope's instance if it is scoped, the singleton if it is a singleton.
     pub fn create(&self, scope: &Scope) -> Result<Arc<T>, ResolveError> {
-        if !std::ptr::eq(self.root.as_ptr(), Arc::as_ptr(&scope.shared.root)) {
-            return Err(ResolveError::new(ResolveErrorKind::WrongContainer));
-        }
+        self.check_scope(scope)?;
         Ctx::scoped(&scope.shared).resolve_as::<T>(self.idx)
+    }
+
+    pub(crate) fn check_scope(&self, scope: &Scope) -> Result<(), ResolveError> {
+        if std::ptr::eq(self.root.as_ptr(), Arc::as_ptr(&scope.shared.root)) {
+            Ok(())
+        } else {
+            Err(ResolveError::new(ResolveErrorKind::WrongContainer))
+        }
     }
 
     /// Resolves `T` from the root, without a scope: for transients and

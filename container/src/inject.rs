@@ -4,8 +4,8 @@ use std::sync::Arc;
 
 use crate::error::{DependencyKind, ResolveError};
 use crate::key::Key;
-use crate::plan::{Edge, Target};
-use crate::resolve::Ctx;
+use crate::plan::{Edge, Erased, Target};
+use crate::resolve::{Ctx, cast};
 
 /// One declared dependency: what a factory argument asks for.
 #[derive(Clone, Copy, Debug)]
@@ -33,7 +33,17 @@ impl Declarations {
 /// [`Inject::fetch`]; opaque to users.
 pub struct Deps<'a> {
     pub(crate) cx: Ctx<'a>,
-    pub(crate) edges: std::slice::Iter<'a, Edge>,
+    edges: &'a [Edge],
+    pos: usize,
+    /// Values resolved ahead (by async resolution), aligned with `edges`.
+    pre: &'a mut [Option<Pre>],
+}
+
+/// A dependency resolved ahead of the factory call.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) enum Pre {
+    One(Erased),
+    Many(Vec<Erased>),
 }
 
 impl std::fmt::Debug for Deps<'_> {
@@ -45,12 +55,42 @@ impl std::fmt::Debug for Deps<'_> {
 }
 
 impl<'a> Deps<'a> {
-    /// The next declared edge. Declarations and fetches come from the same
-    /// `Inject` impls, so they always pair up.
+    pub(crate) fn new(cx: Ctx<'a>, edges: &'a [Edge], pre: &'a mut [Option<Pre>]) -> Self {
+        Deps {
+            cx,
+            edges,
+            pos: 0,
+            pre,
+        }
+    }
+
+    /// The next declared edge, with its value if it was resolved ahead.
+    /// Declarations and fetches come from the same `Inject` impls, so they
+    /// always pair up.
+    pub(crate) fn next(&mut self) -> (&'a Edge, Option<Pre>) {
+        let i = self.pos;
+        self.pos += 1;
+        let edge = self
+            .edges
+            .get(i)
+            .expect("tenure bug: a factory fetched more dependencies than it declared");
+        (edge, self.pre.get_mut(i).and_then(Option::take))
+    }
+
+    /// The next declared edge (for handles, which are never resolved ahead).
     pub(crate) fn next_edge(&mut self) -> &'a Edge {
-        self.edges
-            .next()
-            .expect("tenure bug: a factory fetched more dependencies than it declared")
+        self.next().0
+    }
+
+    fn one<T: ?Sized + 'static>(
+        &mut self,
+        i: u32,
+        pre: Option<Pre>,
+    ) -> Result<Arc<T>, ResolveError> {
+        match pre {
+            Some(Pre::One(e)) => Ok(cast::<T>(self.cx.service(i), e)),
+            _ => self.cx.resolve_as::<T>(i),
+        }
     }
 }
 
@@ -94,8 +134,14 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
 
     #[inline]
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next_edge().target {
-            Target::Service(i) => deps.cx.resolve_as::<T>(i),
+        match deps.next() {
+            (
+                Edge {
+                    target: Target::Service(i),
+                    ..
+                },
+                pre,
+            ) => deps.one::<T>(*i, pre),
             _ => unreachable!("tenure bug: a required dependency passed validation unresolved"),
         }
     }
@@ -108,8 +154,14 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
 
     #[inline]
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next_edge().target {
-            Target::Service(i) => deps.cx.resolve_as::<T>(i).map(Some),
+        match deps.next() {
+            (
+                Edge {
+                    target: Target::Service(i),
+                    ..
+                },
+                pre,
+            ) => deps.one::<T>(*i, pre).map(Some),
             _ => Ok(None),
         }
     }
@@ -121,8 +173,28 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Vec<Arc<T>> {
     }
 
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next_edge().target {
-            Target::Collection(c) => deps.cx.resolve_collection::<T>(c),
+        match deps.next() {
+            (
+                Edge {
+                    target: Target::Collection(c),
+                    ..
+                },
+                Some(Pre::Many(values)),
+            ) => {
+                let elements = &deps.cx.root.plan.collections[*c as usize];
+                Ok(elements
+                    .iter()
+                    .zip(values)
+                    .map(|(&i, e)| cast::<T>(deps.cx.service(i), e))
+                    .collect())
+            }
+            (
+                Edge {
+                    target: Target::Collection(c),
+                    ..
+                },
+                _,
+            ) => deps.cx.resolve_collection::<T>(*c),
             _ => Ok(Vec::new()),
         }
     }

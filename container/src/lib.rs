@@ -5,6 +5,8 @@
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
+#[cfg(feature = "tokio")]
+mod asynch;
 mod builder;
 mod container;
 mod error;
@@ -15,12 +17,16 @@ mod key;
 mod lifetime;
 mod macros;
 mod node;
+mod owner;
 mod plan;
+mod pool;
 mod resolve;
 mod scope;
 mod slot;
 mod validate;
 
+#[cfg(feature = "tokio")]
+pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};
 pub use builder::ContainerBuilder;
 pub use container::{Container, WarmUpError};
 pub use error::{BuildError, DependencyKind, Problem, ResolveError, ResolveErrorKind};
@@ -29,4 +35,5 @@ pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use lifetime::Lifetime;
 pub use node::{Node, Role};
+pub use pool::PoolStatus;
 pub use scope::Scope;

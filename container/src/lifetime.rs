@@ -8,6 +8,7 @@ use std::fmt;
 /// |---|---|---|
 /// | [`Singleton`](Lifetime::Singleton) | container | anyone |
 /// | [`Scoped`](Lifetime::Scoped) | [`Scope`](crate::Scope) | scoped and transient services |
+/// | [`Pooled`](Lifetime::Pooled) | scope, rented from a bounded pool | scoped and transient services |
 /// | [`Transient`](Lifetime::Transient) | resolution | anyone, but it lives as long as its holder |
 ///
 /// A transient is *transparent* for lifetime checks: what it holds lives as
@@ -21,16 +22,24 @@ pub enum Lifetime {
     Transient,
     /// One instance per [`Scope`](crate::Scope) (per request, per unit of work).
     Scoped,
+    /// One instance per [`Scope`](crate::Scope), rented from a bounded pool
+    /// when first resolved in the scope and given back (after an optional
+    /// reset) when the scope ends. A consumer sees it as scoped; because an
+    /// instance outlives the scope that rented it and serves the next one,
+    /// it may itself hold only singletons.
+    Pooled,
     /// One instance per [`Container`](crate::Container), shared by every scope.
     Singleton,
 }
 
 impl Lifetime {
-    /// The lowercase name used in messages: `"singleton"`, `"scoped"`, `"transient"`.
+    /// The lowercase name used in messages: `"singleton"`, `"scoped"`,
+    /// `"pooled"`, `"transient"`.
     pub const fn as_str(self) -> &'static str {
         match self {
             Lifetime::Transient => "transient",
             Lifetime::Scoped => "scoped",
+            Lifetime::Pooled => "pooled",
             Lifetime::Singleton => "singleton",
         }
     }
@@ -40,8 +49,19 @@ impl Lifetime {
     pub const fn rank(self) -> Option<u8> {
         match self {
             Lifetime::Transient => None,
-            Lifetime::Scoped => Some(1),
+            Lifetime::Scoped | Lifetime::Pooled => Some(1),
             Lifetime::Singleton => Some(2),
+        }
+    }
+
+    /// The shortest [`rank`](Lifetime::rank) this lifetime may hold: its own
+    /// rank, except for pooled services, whose instances serve scope after
+    /// scope and so may hold only singletons. `None` for transients.
+    pub const fn min_held_rank(self) -> Option<u8> {
+        match self {
+            Lifetime::Transient => None,
+            Lifetime::Scoped => Some(1),
+            Lifetime::Pooled | Lifetime::Singleton => Some(2),
         }
     }
 
@@ -56,9 +76,11 @@ impl Lifetime {
     /// assert!(Lifetime::Scoped.may_hold(Lifetime::Singleton));
     /// assert!(!Lifetime::Singleton.may_hold(Lifetime::Scoped));
     /// assert!(Lifetime::Singleton.may_hold(Lifetime::Transient));
+    /// assert!(Lifetime::Scoped.may_hold(Lifetime::Pooled));
+    /// assert!(!Lifetime::Pooled.may_hold(Lifetime::Scoped));
     /// ```
     pub const fn may_hold(self, held: Lifetime) -> bool {
-        match (self.rank(), held.rank()) {
+        match (self.min_held_rank(), held.rank()) {
             (Some(holder), Some(held)) => held >= holder,
             _ => true,
         }

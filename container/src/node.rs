@@ -16,6 +16,8 @@ pub enum Role {
     /// One element of a collection (`Vec<Arc<dyn Trait>>`), served by another
     /// registration.
     Element,
+    /// A hook attached to a service: an async disposer or a pool reset.
+    Hook,
 }
 
 impl Role {
@@ -23,7 +25,7 @@ impl Role {
     pub fn lifetime(self) -> Option<Lifetime> {
         match self {
             Role::Service(l) => Some(l),
-            Role::Binding | Role::Element => None,
+            Role::Binding | Role::Element | Role::Hook => None,
         }
     }
 
@@ -32,6 +34,7 @@ impl Role {
             Role::Service(l) => l.as_str(),
             Role::Binding => "binding",
             Role::Element => "element",
+            Role::Hook => "hook for",
         }
     }
 }

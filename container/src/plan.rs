@@ -16,6 +16,32 @@ pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
 /// A type-erased factory.
 pub(crate) type ErasedFactory = dyn Fn(&mut Deps<'_>) -> Result<Erased, ResolveError> + Send + Sync;
 
+/// A boxed, sendable future.
+pub(crate) type BoxFuture<'a, T> =
+    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
+
+/// A type-erased async factory: fetches its arguments synchronously (every
+/// async dependency has been resolved before), then returns the future that
+/// builds the instance.
+pub(crate) type ErasedAsyncFactory = dyn Fn(&mut Deps<'_>) -> Result<BoxFuture<'static, Result<Erased, ResolveError>>, ResolveError>
+    + Send
+    + Sync;
+
+/// A type-erased async disposer.
+pub(crate) type ErasedDisposer =
+    dyn Fn(Erased) -> BoxFuture<'static, Result<(), anyhow::Error>> + Send + Sync;
+
+/// A type-erased reset hook, run on a pooled instance before it goes back to
+/// its pool.
+pub(crate) type ErasedReset = dyn Fn(&Erased) + Send + Sync;
+
+/// The configuration of one pool.
+#[derive(Clone)]
+pub(crate) struct PoolSpec {
+    pub(crate) max: usize,
+    pub(crate) reset: Option<Arc<ErasedReset>>,
+}
+
 /// Turns an [`Erased`] into the `Arc<T>` a caller asked for: a downcast for
 /// a service's own type, a downcast then an unsizing coercion for a binding.
 pub(crate) struct Caster<T: ?Sized>(pub(crate) Box<dyn Fn(Erased) -> Option<Arc<T>> + Send + Sync>);
@@ -31,6 +57,9 @@ impl<T: Send + Sync + 'static> Caster<T> {
 pub(crate) enum Exec {
     /// Call a factory.
     Factory(Arc<ErasedFactory>),
+    /// Call an async factory and await it.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    AsyncFactory(Arc<ErasedAsyncFactory>),
     /// A ready value (`instance`).
     Instance(Erased),
     /// Serve another service, by index (bindings and collection elements).
@@ -77,6 +106,12 @@ pub(crate) struct Service {
     pub(crate) edges: Box<[Edge]>,
     /// A `Caster<T>` for the type this entry is resolved as.
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
+    /// Whether creating it needs an async factory somewhere in its graph.
+    pub(crate) needs_async: bool,
+    /// Its async disposer, if registered.
+    pub(crate) disposer: Option<Arc<ErasedDisposer>>,
+    /// For pooled services, the index of its pool.
+    pub(crate) pool: Option<u32>,
 }
 
 pub(crate) struct Plan {
@@ -86,6 +121,13 @@ pub(crate) struct Plan {
     pub(crate) collection_index: IdMap<TypeId, u32>,
     pub(crate) singleton_slots: usize,
     pub(crate) scoped_slots: usize,
+    pub(crate) pools: Vec<PoolSpec>,
+    /// Called with the number of pending async disposers when a scope is
+    /// dropped without `dispose().await`.
+    pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    /// How long one async disposer may run.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) dispose_timeout: std::time::Duration,
 }
 
 impl Plan {

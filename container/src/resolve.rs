@@ -5,7 +5,8 @@ use std::sync::Arc;
 use crate::Lifetime;
 use crate::container::Shared;
 use crate::error::{ResolveError, ResolveErrorKind};
-use crate::inject::Deps;
+use crate::inject::{Deps, Pre};
+use crate::owner::Entry;
 use crate::plan::{Caster, Erased, Exec, Service};
 use crate::scope::ScopeShared;
 
@@ -15,25 +16,48 @@ use crate::scope::ScopeShared;
 pub(crate) struct Ctx<'a> {
     pub(crate) root: &'a Arc<Shared>,
     pub(crate) scope: Option<&'a Arc<ScopeShared>>,
+    /// Creating a singleton: transients with async disposers created now
+    /// are owned by the container.
+    pub(crate) in_singleton: bool,
 }
 
 impl<'a> Ctx<'a> {
     pub(crate) fn root(root: &'a Arc<Shared>) -> Self {
-        Ctx { root, scope: None }
+        Ctx {
+            root,
+            scope: None,
+            in_singleton: false,
+        }
     }
 
     pub(crate) fn scoped(scope: &'a Arc<ScopeShared>) -> Self {
         Ctx {
             root: &scope.root,
             scope: Some(scope),
+            in_singleton: false,
         }
+    }
+
+    /// The context singletons are built in: the root, never the scope that
+    /// happened to ask first (a singleton must not see anything scoped).
+    pub(crate) fn for_singleton(&self) -> Self {
+        Ctx {
+            root: self.root,
+            scope: None,
+            in_singleton: true,
+        }
+    }
+
+    #[inline]
+    pub(crate) fn service(&self, idx: u32) -> &'a Service {
+        &self.root.plan.services[idx as usize]
     }
 
     /// Resolves service `idx` as an `Arc<T>`.
     #[inline]
     pub(crate) fn resolve_as<T: ?Sized + 'static>(&self, idx: u32) -> Result<Arc<T>, ResolveError> {
-        let svc = &self.root.plan.services[idx as usize];
-        let erased = self.get(svc)?;
+        let svc = self.service(idx);
+        let erased = self.get(idx, svc)?;
         Ok(cast::<T>(svc, erased))
     }
 
@@ -50,57 +74,114 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    /// Resolves `svc` as a type-erased instance.
+    /// Resolves `svc` (service `idx`) as a type-erased instance.
     #[inline]
-    pub(crate) fn get(&self, svc: &Service) -> Result<Erased, ResolveError> {
+    pub(crate) fn get(&self, idx: u32, svc: &Service) -> Result<Erased, ResolveError> {
         match svc.lifetime {
             Lifetime::Singleton => {
                 let slot = &self.root.slots[svc.slot as usize];
                 match slot.get() {
                     Some(v) => Ok(v.clone()),
-                    None => self.create_singleton(svc),
+                    None => self.create_singleton(idx, svc),
                 }
             }
-            Lifetime::Scoped => {
-                let Some(scope) = self.scope else {
-                    return Err(ResolveError::at(ResolveErrorKind::ScopedFromRoot, svc.node));
-                };
+            Lifetime::Scoped | Lifetime::Pooled => {
+                let scope = self.scope_for(svc)?;
                 let slot = scope.slot(svc.slot, self.root.plan.scoped_slots);
                 match slot.get() {
                     Some(v) => Ok(v.clone()),
+                    None if scope.disposed.load(std::sync::atomic::Ordering::Acquire) => {
+                        Err(ResolveError::at(ResolveErrorKind::ScopeEnded, svc.node))
+                    }
                     None => slot
                         .get_or_try_init(
-                            || self.construct(svc),
-                            || scope.order.lock().push(svc.slot),
+                            || match svc.pool {
+                                Some(p) => {
+                                    self.root.pools[p as usize].rent_sync(|| self.construct(svc))
+                                }
+                                None => self.construct(svc),
+                            },
+                            || scope.owned.push_slot(svc.slot, idx),
                         )
                         .map_err(|e| e.within(svc.node)),
                 }
             }
-            Lifetime::Transient => self.construct(svc).map_err(|e| e.within(svc.node)),
+            Lifetime::Transient => {
+                let value = self.construct(svc).map_err(|e| e.within(svc.node))?;
+                self.track_transient(idx, svc, &value)?;
+                Ok(value)
+            }
         }
     }
 
+    /// The scope a scoped or pooled service must come from.
+    #[inline]
+    pub(crate) fn scope_for(&self, svc: &Service) -> Result<&'a Arc<ScopeShared>, ResolveError> {
+        self.scope
+            .ok_or_else(|| ResolveError::at(ResolveErrorKind::ScopedFromRoot, svc.node))
+    }
+
+    /// A transient with an async disposer is owned by the scope that created
+    /// it (or the container, while creating a singleton), so that its
+    /// disposer is awaited with theirs.
+    #[inline]
+    pub(crate) fn track_transient(
+        &self,
+        idx: u32,
+        svc: &Service,
+        value: &Erased,
+    ) -> Result<(), ResolveError> {
+        if svc.disposer.is_none() {
+            return Ok(());
+        }
+        let entry = Entry::Transient {
+            value: value.clone(),
+            svc: idx,
+        };
+        match (self.scope, self.in_singleton) {
+            (Some(scope), _) => scope.owned.entries.lock().push(entry),
+            (None, true) => self.root.owned.entries.lock().push(entry),
+            (None, false) => {
+                return Err(ResolveError::at(
+                    ResolveErrorKind::UntrackedDisposable,
+                    svc.node,
+                ));
+            }
+        }
+        Ok(())
+    }
+
     #[cold]
-    fn create_singleton(&self, svc: &Service) -> Result<Erased, ResolveError> {
-        // A singleton is built from the root, never from the scope that
-        // happened to ask first: it must not see anything scoped.
-        let root = Ctx::root(self.root);
+    fn create_singleton(&self, idx: u32, svc: &Service) -> Result<Erased, ResolveError> {
+        let root = self.for_singleton();
         let slot = &self.root.slots[svc.slot as usize];
         slot.get_or_try_init(
             || root.construct(svc),
-            || self.root.order.lock().push(svc.slot),
+            || self.root.owned.push_slot(svc.slot, idx),
         )
         .map_err(|e| e.within(svc.node))
     }
 
-    fn construct(&self, svc: &Service) -> Result<Erased, ResolveError> {
+    /// Runs the service's factory (or forwards) with dependencies resolved
+    /// synchronously.
+    pub(crate) fn construct(&self, svc: &Service) -> Result<Erased, ResolveError> {
+        self.construct_with(svc, &mut [])
+    }
+
+    /// Runs the service's factory with `pre`: dependencies already resolved
+    /// (asynchronously), aligned with its edges.
+    pub(crate) fn construct_with(
+        &self,
+        svc: &Service,
+        pre: &mut [Option<Pre>],
+    ) -> Result<Erased, ResolveError> {
         match &svc.exec {
-            Exec::Factory(f) => f(&mut Deps {
-                cx: *self,
-                edges: svc.edges.iter(),
-            }),
+            Exec::Factory(f) => f(&mut Deps::new(*self, &svc.edges, pre)),
             Exec::Instance(v) => Ok(v.clone()),
-            Exec::Forward(target) => self.get(&self.root.plan.services[*target as usize]),
+            Exec::Forward(target) => self.get(*target, self.service(*target)),
+            Exec::AsyncFactory(_) => {
+                Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node))
+            }
         }
     }
 }

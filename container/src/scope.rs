@@ -3,23 +3,33 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use parking_lot::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::container::{Container, Shared};
 use crate::error::ResolveError;
+use crate::owner::Owned;
 use crate::resolve::Ctx;
-use crate::slot::{Slot, dispose_in_reverse};
+use crate::slot::Slot;
 
 pub(crate) struct ScopeShared {
     pub(crate) root: Arc<Shared>,
     /// Allocated on the first scoped resolution, so that an unused scope
     /// costs one allocation whatever the number of registrations.
     slots: OnceLock<Box<[Slot]>>,
-    /// Scoped slots in creation order, for disposal in reverse.
-    pub(crate) order: Mutex<Vec<u32>>,
+    /// Scoped and pooled instances (and transients with async disposers),
+    /// in creation order, for disposal in reverse.
+    pub(crate) owned: Owned,
+    /// Set once `dispose().await` ran.
+    pub(crate) disposed: AtomicBool,
 }
 
 impl ScopeShared {
+    /// The slot table, if any scoped service was resolved.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn slots(&self) -> Option<&[Slot]> {
+        self.slots.get().map(|s| &s[..])
+    }
+
     #[inline]
     pub(crate) fn slot(&self, i: u32, len: usize) -> &Slot {
         &self
@@ -30,15 +40,40 @@ impl ScopeShared {
 
 impl Drop for ScopeShared {
     fn drop(&mut self) {
-        if let Some(mut slots) = self.slots.take() {
-            let order = std::mem::take(self.order.get_mut());
-            dispose_in_reverse(&mut slots, order);
+        let Some(mut slots) = self.slots.take() else {
+            return;
+        };
+        let root = &self.root;
+        if !*self.disposed.get_mut() {
+            let pending = self.owned.has_async_disposers(&root.plan);
+            if pending > 0 {
+                root.undisposed.fetch_add(1, Ordering::Relaxed);
+                match &root.plan.on_undisposed {
+                    Some(hook) => hook(pending),
+                    None => eprintln!(
+                        "tenure: a scope was dropped without `dispose().await`; the async \
+                         disposers of {pending} instance(s) did not run (the instances were \
+                         dropped). Call `scope.dispose().await` or use `run_scoped`; \
+                         `ContainerBuilder::on_undisposed` replaces this message."
+                    ),
+                }
+            }
         }
+        self.owned
+            .drop_in_reverse(&mut slots, &root.plan, |svc, value| {
+                if let Some(p) = root.plan.services[svc as usize].pool {
+                    root.pools[p as usize].give_back(value);
+                }
+            });
     }
 }
 
 /// One unit of work: holds one instance of each scoped service it resolved,
 /// and drops them, newest first, when it is dropped.
+///
+/// `Scope` is a handle: its clones share one scope, whose instances are
+/// dropped with the last clone (or disposed by `dispose().await`, with the
+/// `tokio` feature). Open a new scope per request, task or parallel branch.
 ///
 /// Open one per request, per task, per parallel branch with
 /// [`Container::scope`]. A scope is `Send + Sync`: it can cross `.await`
@@ -60,6 +95,7 @@ impl Drop for ScopeShared {
 /// assert!(!Arc::ptr_eq(&s1, &b.resolve::<Session>()?)); // not shared
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
+#[derive(Clone)]
 pub struct Scope {
     pub(crate) shared: Arc<ScopeShared>,
 }
@@ -70,7 +106,8 @@ impl Scope {
             shared: Arc::new(ScopeShared {
                 root,
                 slots: OnceLock::new(),
-                order: Mutex::new(Vec::new()),
+                owned: Owned::default(),
+                disposed: AtomicBool::new(false),
             }),
         }
     }
@@ -102,9 +139,10 @@ impl Scope {
         }
     }
 
-    /// The number of scoped instances this scope has created.
+    /// The number of instances this scope owns: scoped and pooled ones,
+    /// and transients with async disposers.
     pub fn instances_created(&self) -> usize {
-        self.shared.order.lock().len()
+        self.shared.owned.len()
     }
 }
 

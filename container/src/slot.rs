@@ -25,6 +25,11 @@ thread_local! {
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
     lock: Mutex<()>,
+    /// Serialises the creation of instances whose graph needs an async
+    /// factory (a slot is filled either only synchronously or only
+    /// asynchronously: which one is fixed by the plan).
+    #[cfg(feature = "tokio")]
+    pub(crate) async_lock: tokio::sync::Mutex<()>,
 }
 
 struct PopOnDrop;
@@ -48,7 +53,7 @@ impl Slot {
         init: impl FnOnce() -> Result<Erased, ResolveError>,
         created: impl FnOnce(),
     ) -> Result<Erased, ResolveError> {
-        let id = std::ptr::from_ref(self).addr();
+        let id = self.id();
         if BUSY.with(|b| b.borrow().contains(&id)) {
             return Err(ResolveError::new(ResolveErrorKind::Reentrant));
         }
@@ -65,18 +70,19 @@ impl Slot {
         Ok(value)
     }
 
+    /// Stores a value created under `async_lock`.
+    #[cfg(feature = "tokio")]
+    pub(crate) fn set(&self, value: Erased) {
+        let _ = self.cell.set(value);
+    }
+
+    /// The identity of this slot, for re-entrancy checks.
+    pub(crate) fn id(&self) -> usize {
+        std::ptr::from_ref(self).addr()
+    }
+
     /// Takes the instance out (for ordered disposal).
     pub(crate) fn take(&mut self) -> Option<Erased> {
         self.cell.take()
-    }
-}
-
-/// Drops the instances of `slots` in the reverse of `order` (creation order),
-/// then the rest.
-pub(crate) fn dispose_in_reverse(slots: &mut [Slot], order: Vec<u32>) {
-    for i in order.into_iter().rev() {
-        if let Some(slot) = slots.get_mut(i as usize) {
-            drop(slot.take());
-        }
     }
 }

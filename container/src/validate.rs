@@ -11,13 +11,17 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use crate::Lifetime;
-use crate::builder::{Mode, RegExec, Registration};
+use crate::builder::{Hook, HookKind, Mode, RegExec, Registration, Settings};
 use crate::error::{DependencyKind, Problem};
 use crate::key::IdMap;
 use crate::node::Node;
-use crate::plan::{Edge, Exec, Plan, Service, Target, suggest};
+use crate::plan::{Edge, Exec, Plan, PoolSpec, Service, Target, suggest};
 
-pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>> {
+pub(crate) fn validate(
+    regs: &[Arc<Registration>],
+    hooks: &[Hook],
+    settings: &Settings,
+) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
 
     // 1. The effective registrations: replacements applied, duplicates found.
@@ -56,6 +60,7 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
 
     // 2. Every declared dependency resolved to a service or a collection.
     let mut services: Vec<Service> = Vec::with_capacity(n);
+    let mut pools: Vec<PoolSpec> = Vec::new();
     let (mut singleton_slots, mut scoped_slots) = (0u32, 0u32);
     for r in &active {
         let edges: Box<[Edge]> = r
@@ -93,6 +98,7 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
         let exec = match &r.exec {
             RegExec::Factory(f) => Exec::Factory(f.clone()),
             RegExec::Instance(v) => Exec::Instance(v.clone()),
+            RegExec::AsyncFactory(f) => Exec::AsyncFactory(f.clone()),
             RegExec::Forward(k) => match index.get(&k.id) {
                 Some(&t) if !matches!(active[t as usize].exec, RegExec::Forward(_)) => {
                     Exec::Forward(t)
@@ -125,11 +131,26 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
                 singleton_slots += 1;
                 singleton_slots - 1
             }
-            Lifetime::Scoped => {
+            Lifetime::Scoped | Lifetime::Pooled => {
                 scoped_slots += 1;
                 scoped_slots - 1
             }
             Lifetime::Transient => 0,
+        };
+        let pool = match r.pool_max {
+            Some(0) => {
+                problems.push(Problem::Misconfigured {
+                    node: r.node,
+                    reason: "a pool of size 0 could never rent an instance; give it a size of at least 1"
+                        .to_owned(),
+                });
+                None
+            }
+            Some(max) if r.lifetime == Lifetime::Pooled => {
+                pools.push(PoolSpec { max, reset: None });
+                Some(pools.len() as u32 - 1)
+            }
+            _ => None,
         };
         services.push(Service {
             node: r.node,
@@ -138,8 +159,12 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
             slot,
             edges,
             caster: r.caster.clone(),
+            needs_async: false,
+            disposer: None,
+            pool,
         });
     }
+    attach_hooks(hooks, &index, &mut services, &mut pools, &mut problems);
     let collections: Vec<Box<[u32]>> = collections.into_iter().map(Vec::into_boxed_slice).collect();
 
     // 3. The graph of held dependencies, as adjacency lists.
@@ -207,7 +232,9 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
     let pinned = |v: u32| rank(v).unwrap_or_else(|| pin[tcomp[v as usize] as usize]);
     let mut bfs = Bfs::new(n);
     for h in 0..n as u32 {
-        let Some(r) = rank(h) else { continue };
+        let Some(r) = services[h as usize].lifetime.min_held_rank() else {
+            continue;
+        };
         if graph.out(h).iter().any(|e| pinned(e.to) < r) {
             for path in bfs.captive_paths(h, r, &graph, &rank) {
                 problems.push(Problem::Captive {
@@ -220,6 +247,21 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
     if !problems.is_empty() {
         return Err(problems);
     }
+
+    // 6. Which services need an async factory somewhere in their
+    //    construction graph. The graph is acyclic now, and components are
+    //    numbered after those they reach: dependencies come first.
+    let mut by_order: Vec<u32> = (0..n as u32).collect();
+    by_order.sort_unstable_by_key(|&v| comp[v as usize]);
+    for v in by_order {
+        let own = matches!(services[v as usize].exec, Exec::AsyncFactory(_));
+        let inherited = graph
+            .out(v)
+            .iter()
+            .any(|e| e.constructs && services[e.to as usize].needs_async);
+        services[v as usize].needs_async = own || inherited;
+    }
+
     Ok(Plan {
         services,
         index,
@@ -227,7 +269,63 @@ pub(crate) fn validate(regs: &[Arc<Registration>]) -> Result<Plan, Vec<Problem>>
         collection_index,
         singleton_slots: singleton_slots as usize,
         scoped_slots: scoped_slots as usize,
+        pools,
+        on_undisposed: settings.on_undisposed.clone(),
+        dispose_timeout: settings.dispose_timeout,
     })
+}
+
+/// Attaches disposers and reset hooks to the services they name.
+fn attach_hooks(
+    hooks: &[Hook],
+    index: &IdMap<TypeId, u32>,
+    services: &mut [Service],
+    pools: &mut [PoolSpec],
+    problems: &mut Vec<Problem>,
+) {
+    for h in hooks {
+        let misconfigured = |reason: String| Problem::Misconfigured {
+            node: h.node,
+            reason,
+        };
+        let Some(&i) = index.get(&h.key.id) else {
+            problems.push(misconfigured(format!(
+                "`{}` is not registered; register it, or remove the hook",
+                h.key.name
+            )));
+            continue;
+        };
+        let svc = &mut services[i as usize];
+        match &h.kind {
+            HookKind::Disposer(_) if matches!(svc.exec, Exec::Forward(_)) => {
+                problems.push(misconfigured(format!(
+                    "`{}` is a binding; attach the disposer to the implementation type",
+                    h.key.name
+                )))
+            }
+            HookKind::Disposer(_) if svc.disposer.is_some() => {
+                problems.push(misconfigured(format!(
+                    "`{}` already has an async disposer; remove one of them",
+                    h.key.name
+                )))
+            }
+            HookKind::Disposer(d) => svc.disposer = Some(d.clone()),
+            HookKind::Reset(r) => match svc.pool {
+                Some(p) if pools[p as usize].reset.is_none() => {
+                    pools[p as usize].reset = Some(r.clone())
+                }
+                Some(_) => problems.push(misconfigured(format!(
+                    "`{}` already has a reset hook; remove one of them",
+                    h.key.name
+                ))),
+                None => problems.push(misconfigured(format!(
+                    "`{}` is {} `{}`, not pooled: only pooled instances go back to a pool; \
+                     register it with `pooled(size, ..)`",
+                    h.key.name, svc.lifetime, h.key.name
+                ))),
+            },
+        }
+    }
 }
 
 #[cold]

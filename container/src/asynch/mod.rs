@@ -1,0 +1,12 @@
+//! Async services on Tokio (feature `tokio`, on by default): async
+//! factories, [`resolve_async`](crate::Scope::resolve_async), startup with
+//! [`warm_up_async`](crate::Container::warm_up_async), async disposal
+//! ([`AsyncDispose`], [`Scope::dispose`](crate::Scope::dispose),
+//! [`Container::shutdown`](crate::Container::shutdown)), pools that make
+//! async renters wait, and [`run_scoped`](crate::Container::run_scoped).
+
+mod dispose;
+mod register;
+mod resolve;
+
+pub use dispose::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};

@@ -1,0 +1,72 @@
+//! [`Owned`]: what a container or a scope created and must dispose of, in
+//! creation order.
+
+use parking_lot::Mutex;
+
+use crate::plan::{Erased, Plan};
+use crate::slot::Slot;
+
+/// One instance an owner is responsible for.
+pub(crate) enum Entry {
+    /// A cached instance in slot `slot` of service `svc`.
+    Slot { slot: u32, svc: u32 },
+    /// A transient with an async disposer, created by this owner.
+    Transient { value: Erased, svc: u32 },
+}
+
+/// The creation-ordered list of what a container (its singletons) or a
+/// scope (its scoped and pooled instances) owns.
+#[derive(Default)]
+pub(crate) struct Owned {
+    pub(crate) entries: Mutex<Vec<Entry>>,
+}
+
+impl Owned {
+    pub(crate) fn push_slot(&self, slot: u32, svc: u32) {
+        self.entries.lock().push(Entry::Slot { slot, svc });
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.entries.lock().len()
+    }
+
+    /// Whether anything owned has an async disposer (that did not run if
+    /// this owner is dropped without being disposed).
+    pub(crate) fn has_async_disposers(&self, plan: &Plan) -> usize {
+        self.entries
+            .lock()
+            .iter()
+            .filter(|e| {
+                let svc = match e {
+                    Entry::Slot { svc, .. } | Entry::Transient { svc, .. } => *svc,
+                };
+                plan.services[svc as usize].disposer.is_some()
+            })
+            .count()
+    }
+
+    /// Drops everything in reverse creation order; pooled instances go back
+    /// to their pool instead (`give_back`).
+    pub(crate) fn drop_in_reverse(
+        &mut self,
+        slots: &mut [Slot],
+        plan: &Plan,
+        mut give_back: impl FnMut(u32, Erased),
+    ) {
+        let entries = std::mem::take(self.entries.get_mut());
+        for e in entries.into_iter().rev() {
+            match e {
+                Entry::Slot { slot, svc } => {
+                    if let Some(value) = slots.get_mut(slot as usize).and_then(Slot::take) {
+                        if plan.services[svc as usize].pool.is_some() {
+                            give_back(svc, value);
+                        } else {
+                            drop(value);
+                        }
+                    }
+                }
+                Entry::Transient { value, .. } => drop(value),
+            }
+        }
+    }
+}
