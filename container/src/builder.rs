@@ -300,13 +300,20 @@ impl ContainerBuilder {
     /// container built from this builder, and with the builder itself.
     #[track_caller]
     pub fn instance<T: Send + Sync + 'static>(&mut self, value: T) -> &mut Self {
+        self.instance_arc(Arc::new(value))
+    }
+
+    /// Registers an existing `Arc<T>` as the singleton `T` (resolving `T`
+    /// returns clones of this very `Arc`).
+    #[track_caller]
+    pub fn instance_arc<T: Send + Sync + 'static>(&mut self, value: Arc<T>) -> &mut Self {
         let key = Key::of::<T>();
         self.push(Registration {
             key,
             node: node(key, Role::Service(Lifetime::Singleton)),
             lifetime: Lifetime::Singleton,
             decls: Vec::new(),
-            exec: RegExec::Instance(Arc::new(value)),
+            exec: RegExec::Instance(value),
             caster: Arc::new(Caster::<T>::own()),
             element: false,
             mode: self.mode,

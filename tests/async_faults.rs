@@ -1,0 +1,183 @@
+//! Async singletons under a race, fault injection under load, and
+//! re-entrant async resolution.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tenure::{Container, Lazy, ResolveErrorKind};
+
+struct Pool {
+    id: usize,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn a_hundred_tasks_race_the_first_resolve_and_the_factory_runs_once() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let c = Container::builder()
+        .singleton_async(move || {
+            let counter = counter.clone();
+            async move {
+                let id = counter.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(Duration::from_millis(5)).await;
+                Pool { id }
+            }
+        })
+        .build()
+        .unwrap();
+    let barrier = Arc::new(tokio::sync::Barrier::new(100));
+    let tasks: Vec<_> = (0..100)
+        .map(|_| {
+            let (c, barrier) = (c.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                c.resolve_async::<Pool>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut pools = Vec::new();
+    for t in tasks {
+        pools.push(t.await.unwrap());
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "the factory ran once");
+    assert!(pools.iter().all(|p| Arc::ptr_eq(p, &pools[0]) && p.id == 0));
+}
+
+/// A per-request unit of work whose creation fails one time in ten.
+struct Conn {
+    live: Arc<AtomicUsize>,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+#[derive(Default)]
+struct Faults {
+    attempts: AtomicUsize,
+    failures: AtomicUsize,
+    disposed: AtomicUsize,
+    enabled: AtomicBool,
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn one_in_ten_failing_factories_fail_exactly_their_requests_and_leak_nothing() {
+    let live = Arc::new(AtomicUsize::new(0));
+    let faults = Arc::new(Faults {
+        enabled: AtomicBool::new(true),
+        ..Default::default()
+    });
+    let (l, f, d) = (live.clone(), faults.clone(), faults.clone());
+    let c = Container::builder()
+        .try_scoped_async(move || {
+            let (live, faults) = (l.clone(), f.clone());
+            async move {
+                tokio::task::yield_now().await;
+                let n = faults.attempts.fetch_add(1, Ordering::SeqCst);
+                if faults.enabled.load(Ordering::SeqCst) && n % 10 == 9 {
+                    faults.failures.fetch_add(1, Ordering::SeqCst);
+                    return Err(anyhow::anyhow!("connection reset (attempt {n})"));
+                }
+                live.fetch_add(1, Ordering::SeqCst);
+                Ok(Conn { live })
+            }
+        })
+        .dispose_with(move |_: Arc<Conn>| {
+            let d = d.clone();
+            async move {
+                d.disposed.fetch_add(1, Ordering::SeqCst);
+                Ok::<_, anyhow::Error>(())
+            }
+        })
+        .build()
+        .unwrap();
+
+    let failed_requests = Arc::new(AtomicUsize::new(0));
+    let tasks: Vec<_> = (0..10)
+        .map(|_| {
+            let (c, failed) = (c.clone(), failed_requests.clone());
+            tokio::spawn(async move {
+                for _ in 0..200 {
+                    let outcome = c
+                        .run_scoped(|scope| async move {
+                            scope.resolve_async::<Conn>().await.map(|_| ())
+                        })
+                        .await
+                        .expect("disposal succeeds");
+                    if let Err(e) = outcome {
+                        assert!(matches!(e.kind(), ResolveErrorKind::Factory(_)), "{e}");
+                        let source = std::error::Error::source(&e).expect("the factory's error");
+                        assert!(
+                            source.to_string().starts_with("connection reset"),
+                            "{source}"
+                        );
+                        failed.fetch_add(1, Ordering::SeqCst);
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.unwrap();
+    }
+    let failures = faults.failures.load(Ordering::SeqCst);
+    assert_eq!(faults.attempts.load(Ordering::SeqCst), 2_000);
+    assert_eq!(failures, 200);
+    assert_eq!(
+        failed_requests.load(Ordering::SeqCst),
+        failures,
+        "each failure reached exactly its request"
+    );
+    assert_eq!(
+        faults.disposed.load(Ordering::SeqCst),
+        2_000 - failures,
+        "every created connection disposed"
+    );
+    assert_eq!(live.load(Ordering::SeqCst), 0, "nothing leaked");
+
+    // Later requests succeed.
+    faults.enabled.store(false, Ordering::SeqCst);
+    for _ in 0..20 {
+        let ok = c
+            .run_scoped(|scope| async move { scope.resolve_async::<Conn>().await.is_ok() })
+            .await
+            .unwrap();
+        assert!(ok);
+    }
+    assert_eq!(live.load(Ordering::SeqCst), 0);
+}
+
+struct SelfReferencing;
+
+#[tokio::test]
+async fn async_re_entrant_resolution_is_an_error_not_a_hang() {
+    let c = Container::builder()
+        .try_singleton_async(|me: Lazy<SelfReferencing>| async move {
+            me.get_async().await?;
+            Ok::<_, tenure::ResolveError>(SelfReferencing)
+        })
+        .build()
+        .unwrap();
+    let outcome = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.resolve_async::<SelfReferencing>(),
+    )
+    .await
+    .expect("no deadlock");
+    let err = outcome.err().expect("re-entrant");
+    let mut chain = vec![err.to_string()];
+    let mut src = std::error::Error::source(&err);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    assert!(
+        chain.iter().any(|m| m.starts_with("re-entrant resolution")),
+        "{chain:?}"
+    );
+    // Nothing half-built: the singleton is still absent, and a retry reports the same.
+    assert_eq!(c.singletons_created(), 0);
+}

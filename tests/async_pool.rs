@@ -1,0 +1,227 @@
+//! Pooled services: bounded, fair, cancel-safe, never shared by two scopes.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::time::Duration;
+
+use tenure::{Container, ResolveErrorKind};
+
+#[derive(Default)]
+struct Counters {
+    created: AtomicUsize,
+    live: AtomicUsize,
+    max_live: AtomicUsize,
+    rented: AtomicUsize,
+    max_rented: AtomicUsize,
+    resets: AtomicUsize,
+}
+
+struct Conn {
+    counters: Arc<Counters>,
+    in_use: AtomicUsize,
+}
+
+impl Drop for Conn {
+    fn drop(&mut self) {
+        self.counters.live.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+fn bump_max(max: &AtomicUsize, now: usize) {
+    max.fetch_max(now, Ordering::SeqCst);
+}
+
+fn pool_of_four(counters: Arc<Counters>) -> Container {
+    Container::builder()
+        .instance_arc(counters)
+        .pooled_async(4, |counters: Arc<Counters>| async move {
+            tokio::task::yield_now().await;
+            counters.created.fetch_add(1, Ordering::SeqCst);
+            let live = counters.live.fetch_add(1, Ordering::SeqCst) + 1;
+            bump_max(&counters.max_live, live);
+            Conn {
+                counters,
+                in_use: AtomicUsize::new(0),
+            }
+        })
+        .on_return(|c: &Conn| {
+            c.counters.resets.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .expect("valid graph")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn sixty_four_scopes_share_four_instances_one_at_a_time() {
+    let counters = Arc::new(Counters::default());
+    let c = pool_of_four(counters.clone());
+    let barrier = Arc::new(tokio::sync::Barrier::new(64));
+    let mut tasks = Vec::new();
+    for _ in 0..64 {
+        let (c, barrier, counters) = (c.clone(), barrier.clone(), counters.clone());
+        tasks.push(tokio::spawn(async move {
+            barrier.wait().await;
+            c.run_scoped(|scope| async move {
+                let conn = scope.resolve_async::<Conn>().await.expect("rents");
+                assert!(Arc::ptr_eq(
+                    &conn,
+                    &scope.resolve_async::<Conn>().await.unwrap()
+                ));
+                assert_eq!(
+                    conn.in_use.fetch_add(1, Ordering::SeqCst),
+                    0,
+                    "rented by two scopes at once"
+                );
+                let rented = counters.rented.fetch_add(1, Ordering::SeqCst) + 1;
+                bump_max(&counters.max_rented, rented);
+                tokio::task::yield_now().await;
+                counters.rented.fetch_sub(1, Ordering::SeqCst);
+                conn.in_use.fetch_sub(1, Ordering::SeqCst);
+            })
+            .await
+            .expect("disposal succeeds");
+        }));
+    }
+    for t in tasks {
+        t.await.expect("all 64 complete");
+    }
+    assert!(
+        counters.max_live.load(Ordering::SeqCst) <= 4,
+        "never more than 4 instances"
+    );
+    assert!(counters.max_rented.load(Ordering::SeqCst) <= 4);
+    assert!(counters.created.load(Ordering::SeqCst) <= 4);
+    assert_eq!(
+        counters.resets.load(Ordering::SeqCst),
+        64,
+        "reset before each return"
+    );
+    let status = c.pool_status::<Conn>().expect("pooled");
+    assert_eq!((status.max, status.available), (4, 4), "{status}");
+    assert_eq!(
+        status.idle,
+        counters.created.load(Ordering::SeqCst),
+        "every instance returned"
+    );
+    assert_eq!(status.retired, 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn cancelled_waiters_leak_no_capacity() {
+    let counters = Arc::new(Counters::default());
+    let c = pool_of_four(counters.clone());
+    // Rent all four.
+    let holders: Vec<_> = (0..4).map(|_| c.scope()).collect();
+    for s in &holders {
+        s.resolve_async::<Conn>().await.unwrap();
+    }
+    assert_eq!(c.pool_status::<Conn>().unwrap().available, 0);
+
+    // A sync resolve does not wait: it fails at once.
+    let err = c.scope().resolve::<Conn>().err().expect("exhausted");
+    assert!(
+        matches!(err.kind(), ResolveErrorKind::PoolExhausted { max: 4 }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("all 4 instances of pooled"),
+        "{err}"
+    );
+
+    // Twenty waiters give up (time out) while the pool is exhausted.
+    let mut waiters = Vec::new();
+    for _ in 0..20 {
+        let c = c.clone();
+        waiters.push(tokio::spawn(async move {
+            let scope = c.scope();
+            tokio::time::timeout(Duration::from_millis(20), scope.resolve_async::<Conn>())
+                .await
+                .is_err()
+        }));
+    }
+    for w in waiters {
+        assert!(w.await.unwrap(), "the waiter timed out");
+    }
+    drop(holders);
+    let status = c.pool_status::<Conn>().unwrap();
+    assert_eq!((status.available, status.idle), (4, 4), "{status}");
+
+    // The pool still serves four scopes at once.
+    let scopes: Vec<_> = (0..4).map(|_| c.scope()).collect();
+    for s in &scopes {
+        s.resolve_async::<Conn>().await.unwrap();
+    }
+    assert_eq!(counters.created.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn a_waiter_is_served_when_an_instance_comes_back() {
+    let counters = Arc::new(Counters::default());
+    let c = pool_of_four(counters.clone());
+    let holders: Vec<_> = (0..4).map(|_| c.scope()).collect();
+    for s in &holders {
+        s.resolve_async::<Conn>().await.unwrap();
+    }
+    let c2 = c.clone();
+    let waiter = tokio::spawn(async move {
+        let scope = c2.scope();
+        scope.resolve_async::<Conn>().await.map(|_| ())
+    });
+    tokio::task::yield_now().await;
+    drop(holders);
+    waiter.await.unwrap().expect("served after a return");
+    assert_eq!(counters.created.load(Ordering::SeqCst), 4);
+}
+
+#[tokio::test]
+async fn an_instance_that_escapes_its_scope_is_retired_not_reused() {
+    let counters = Arc::new(Counters::default());
+    let c = pool_of_four(counters.clone());
+    let scope = c.scope();
+    let escaped = scope.resolve_async::<Conn>().await.unwrap();
+    drop(scope);
+    let status = c.pool_status::<Conn>().unwrap();
+    assert_eq!(
+        (status.available, status.idle, status.retired),
+        (4, 0, 1),
+        "{status}"
+    );
+    let next = c.scope();
+    let other = next.resolve_async::<Conn>().await.unwrap();
+    assert!(
+        !Arc::ptr_eq(&escaped, &other),
+        "never handed to two scopes at once"
+    );
+}
+
+#[test]
+fn pooled_services_may_hold_only_singletons() {
+    #[derive(Debug)]
+    struct Session;
+    #[derive(Debug)]
+    struct Pooled;
+    let err = Container::builder()
+        .scoped(|| Session)
+        .pooled(2, |_s: Arc<Session>| Pooled)
+        .build()
+        .unwrap_err();
+    let msg = err.to_string();
+    assert!(msg.contains("captive dependency [T0001]: pooled `async_pool::pooled_services_may_hold_only_singletons::Pooled` -> scoped"), "{msg}");
+
+    // ... and, like scoped services, may not be held by singletons.
+    let err = Container::builder()
+        .pooled(2, || Pooled)
+        .singleton(|_p: Arc<Pooled>| Session)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("-> pooled"), "{err}");
+
+    // A reset hook on a service that is not pooled is a build problem.
+    let err = Container::builder()
+        .scoped(|| Session)
+        .on_return(|_: &Session| {})
+        .build()
+        .unwrap_err();
+    assert_eq!(err.problems()[0].code(), "T0006");
+    assert!(err.to_string().contains("not pooled"), "{err}");
+}
