@@ -2,6 +2,128 @@
 //!
 //! A dependency-injection container with lifetime scopes that refuses to
 //! build a graph in which a long-lived service holds a shorter-lived one.
+//!
+//! That bug, the *captive dependency*, is the expensive one: a singleton
+//! helper holds a transient repository that holds the current request's
+//! database session, so one request's session serves every request at once.
+//! tenure learns the whole graph from the argument types of your factories,
+//! without running them, and [`ContainerBuilder::build`] rejects every
+//! problem at once, with the full path and the `file:line` of each
+//! registration on it.
+//!
+//! ```
+//! use std::sync::Arc;
+//! use tenure::{Container, Problem};
+//!
+//! struct Config { url: String }
+//! struct Pool { url: String }
+//! struct Session { pool: Arc<Pool> }
+//! struct UserRepo { session: Arc<Session> }
+//! struct Helper { repo: Arc<UserRepo> }
+//!
+//! let mut builder = Container::builder();
+//! builder
+//!     .singleton(|| Config { url: "postgres://localhost/app".into() }) // arguments are dependencies
+//!     .singleton(|cfg: Arc<Config>| Pool { url: cfg.url.clone() })
+//!     .scoped(|pool: Arc<Pool>| Session { pool })                // one per scope
+//!     .transient(|session: Arc<Session>| UserRepo { session }); // new on every resolve
+//!
+//! // The container: resolve singletons from it, open a scope per request.
+//! let container = builder.build()?;
+//! let scope = container.scope();
+//! let repo = scope.resolve::<UserRepo>()?;
+//! assert!(Arc::ptr_eq(&repo.session, &scope.resolve::<Session>()?));
+//! drop(scope); // the session is dropped here
+//!
+//! // A singleton that holds the session through a transient never builds.
+//! builder.singleton(|repo: Arc<UserRepo>| Helper { repo });
+//! let err = builder.build().unwrap_err();
+//! assert!(matches!(err.problems()[0], Problem::Captive { .. }));
+//! let path: Vec<_> = err.problems()[0].path().iter().map(|n| n.to_string()).collect();
+//! assert!(path[0].starts_with("singleton `") && path[0].ends_with("Helper`"));
+//! assert!(path[1].starts_with("transient `") && path[2].starts_with("scoped `"));
+//! println!("{err}"); // every problem, its path, each registration's file:line, a fix
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! # Lifetimes and the captive rule
+//!
+//! | [`Lifetime`] | one instance per | may hold (directly or through transients) |
+//! |---|---|---|
+//! | `Singleton` | container | singletons |
+//! | `Scoped` | [`Scope`] | singletons, scoped, pooled |
+//! | `Pooled` | scope, rented from a bounded pool | singletons |
+//! | `Transient` | resolution | *transparent*: lives as long as its holder |
+//!
+//! A transient pins the shortest lifetime among what it holds, so
+//! `singleton -> transient -> scoped` is captive, however long the chain.
+//! Collections (`Vec<Arc<dyn T>>`) pin the shortest lifetime among their
+//! elements; [`Lazy<T>`] still holds `T`; [`Factory<T>`] and
+//! [`ScopeFactory`] hold nothing (a factory creates `T` in a scope the
+//! caller passes, so a singleton can never pull a scoped instance out of
+//! the root). A scoped service resolved from the root is an error that
+//! says to open a scope; it never silently becomes a singleton.
+//!
+//! # What a factory can take
+//!
+//! A factory is a closure or `fn` of 0 to 12 arguments, each an [`Inject`]
+//! type: `Arc<T>` (required; `T` may be `dyn Trait`, bound with
+//! [`bind`](ContainerBuilder::bind)), `Option<Arc<T>>`, `Vec<Arc<T>>`
+//! (every element added with [`collect`](ContainerBuilder::collect), in
+//! registration order), [`Lazy<T>`], [`Factory<T>`], [`ScopeFactory`].
+//! Fallible factories (`try_singleton`, ...) return `Result<T, E>` with
+//! `E: Into<anyhow::Error>`; the error reaches the caller of `resolve` as
+//! the [`source`](std::error::Error::source) of a [`ResolveError`].
+//!
+//! # Recipes
+//!
+//! - **A trait object**: `.singleton(|| SmtpMailer).bind::<dyn Mailer, SmtpMailer>(|m| m)`.
+//!   Binding one implementation under two traits gives one instance.
+//! - **Plugins**: `.singleton(|| A).collect::<dyn Plugin, A>(|p| p)` for each,
+//!   then take `Vec<Arc<dyn Plugin>>`.
+//! - **Background work in a singleton**: take a [`ScopeFactory`] and open a
+//!   scope per operation; it holds the container weakly.
+//! - **A test double**: `builder.clone().replacing(|b| { b.singleton(|| FakeMailer); })`
+//!   replaces a registration explicitly and still validates everything.
+//! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
+//!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
+//!   `run_scoped` — see [`AsyncDispose`] and
+//!   [`Container::run_scoped`].
+//!
+//! # Feature flags
+//!
+//! - `derive` (default): `#[derive(Injectable)]`.
+//! - `tokio` (default): async factories, async resolution, async disposal
+//!   with timeouts, pools whose async renters wait their turn, and
+//!   `run_scoped`. Without it, everything synchronous (pooled services
+//!   included, whose sync renters fail fast when the pool is exhausted)
+//!   still works.
+//!
+//! # How it compares
+//!
+//! | | tenure | hand-written wiring | more-di | shaku | .NET MS.DI |
+//! |---|---|---|---|---|---|
+//! | graph from factory argument types | yes | n/a | yes | yes (macros) | yes |
+//! | captive through transients rejected | at `build()` | by review | at build | no scopes | opt-in, at first resolve |
+//! | all problems at once, with file:line | yes | n/a | first only | compile errors | first only |
+//! | scoped / pooled lifetimes | yes / yes | by hand | yes / no | no / no | yes / no |
+//! | async factories and disposal | yes | by hand | async feature | no | disposal only |
+//! | `unsafe` | none (`forbid`) | none | some | none | n/a |
+//!
+//! # FAQ
+//!
+//! **Why does `build()` not run any factory?** So that validation is
+//! cheap, has no side effects, and reports the whole graph; use
+//! [`Container::warm_up`] (or `warm_up_async`) to create the singletons at
+//! startup.
+//!
+//! **Why `Arc<T>` everywhere?** Services are shared across threads and
+//! scopes; `Arc` is what a hand-written service graph would use.
+//!
+//! **What if a factory panics?** Nothing is half-built: the slot stays
+//! empty and unlocked, the next resolution runs the factory again, other
+//! services are unaffected. A factory that resolves itself through a
+//! handle gets [`ResolveErrorKind::Reentrant`] instead of a deadlock.
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 
