@@ -181,3 +181,54 @@ async fn async_re_entrant_resolution_is_an_error_not_a_hang() {
     // Nothing half-built: the singleton is still absent, and a retry reports the same.
     assert_eq!(c.singletons_created(), 0);
 }
+
+struct Slow;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn tasks_sharing_one_scope_get_one_instance_and_a_cancelled_creation_is_retried() {
+    let calls = Arc::new(AtomicUsize::new(0));
+    let counter = calls.clone();
+    let c = Container::builder()
+        .scoped_async(move || {
+            let counter = counter.clone();
+            async move {
+                let n = counter.fetch_add(1, Ordering::SeqCst);
+                if n == 0 {
+                    // The first attempt hangs until it is cancelled.
+                    std::future::pending::<()>().await;
+                }
+                Slow
+            }
+        })
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    let first =
+        tokio::time::timeout(Duration::from_millis(20), scope.resolve_async::<Slow>()).await;
+    assert!(first.is_err(), "the first creation was cancelled");
+
+    let barrier = Arc::new(tokio::sync::Barrier::new(16));
+    let tasks: Vec<_> = (0..16)
+        .map(|_| {
+            let (scope, barrier) = (scope.clone(), barrier.clone());
+            tokio::spawn(async move {
+                barrier.wait().await;
+                scope.resolve_async::<Slow>().await.unwrap()
+            })
+        })
+        .collect();
+    let mut got = Vec::new();
+    for t in tasks {
+        got.push(t.await.unwrap());
+    }
+    assert!(
+        got.iter().all(|s| Arc::ptr_eq(s, &got[0])),
+        "one instance per scope"
+    );
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        2,
+        "cancelled once, then created once"
+    );
+    assert_eq!(scope.instances_created(), 1);
+}

@@ -117,17 +117,6 @@ async fn cancelled_waiters_leak_no_capacity() {
     }
     assert_eq!(c.pool_status::<Conn>().unwrap().available, 0);
 
-    // A sync resolve does not wait: it fails at once.
-    let err = c.scope().resolve::<Conn>().err().expect("exhausted");
-    assert!(
-        matches!(err.kind(), ResolveErrorKind::PoolExhausted { max: 4 }),
-        "{err}"
-    );
-    assert!(
-        err.to_string().contains("all 4 instances of pooled"),
-        "{err}"
-    );
-
     // Twenty waiters give up (time out) while the pool is exhausted.
     let mut waiters = Vec::new();
     for _ in 0..20 {
@@ -224,4 +213,31 @@ fn pooled_services_may_hold_only_singletons() {
         .unwrap_err();
     assert_eq!(err.problems()[0].code(), "T0006");
     assert!(err.to_string().contains("not pooled"), "{err}");
+}
+
+#[test]
+fn a_sync_resolve_of_an_exhausted_pool_fails_at_once() {
+    #[derive(Debug)]
+    struct Worker;
+    let c = Container::builder().pooled(1, || Worker).build().unwrap();
+    let first = c.scope();
+    let w = first.resolve::<Worker>().unwrap();
+    let second = c.scope();
+    let err = second.resolve::<Worker>().unwrap_err();
+    assert!(
+        matches!(err.kind(), ResolveErrorKind::PoolExhausted { max: 1 }),
+        "{err}"
+    );
+    assert!(
+        err.to_string().contains("all 1 instances of pooled"),
+        "{err}"
+    );
+    drop((w, first));
+    let again = second.resolve::<Worker>().unwrap();
+    assert_eq!(
+        c.pool_status::<Worker>().unwrap().created,
+        1,
+        "the same instance, reused"
+    );
+    drop(again);
 }

@@ -412,9 +412,9 @@ impl fmt::Display for ResolveError {
             }
             ResolveErrorKind::AsyncRequired => write!(
                 f,
-                "`{name}` is created by an async factory that has not run yet: resolve with \
-                 `resolve_async().await`, or create the singletons at startup with \
-                 `container.warm_up_async().await`"
+                "`{name}` needs an async factory (its own or a dependency's) and has not been \
+                 created yet: resolve with `resolve_async().await`, or create the singletons at \
+                 startup with `container.warm_up_async().await`"
             )?,
             ResolveErrorKind::PoolExhausted { max } => write!(
                 f,

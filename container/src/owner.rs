@@ -19,6 +19,12 @@ pub(crate) enum Entry {
 #[derive(Default)]
 pub(crate) struct Owned {
     pub(crate) entries: Mutex<Vec<Entry>>,
+    /// Slots being filled asynchronously right now, each with a semaphore
+    /// that is closed (waking every waiter) when the attempt ends. Empty
+    /// most of the time; kept here rather than per slot so that a slot stays
+    /// small and a scope's slot table cheap.
+    #[cfg(feature = "tokio")]
+    pub(crate) inflight: Mutex<Vec<(u32, std::sync::Arc<tokio::sync::Semaphore>)>>,
 }
 
 impl Owned {

@@ -93,6 +93,12 @@ impl<'a> Ctx<'a> {
                     None if scope.disposed.load(std::sync::atomic::Ordering::Acquire) => {
                         Err(ResolveError::at(ResolveErrorKind::ScopeEnded, svc.node))
                     }
+                    // Cached services whose graph needs an async factory are
+                    // created only by `resolve_async`, so that one slot is
+                    // never filled by two mechanisms at once.
+                    None if svc.needs_async => {
+                        Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node))
+                    }
                     None => slot
                         .get_or_try_init(
                             || match svc.pool {
@@ -153,6 +159,9 @@ impl<'a> Ctx<'a> {
 
     #[cold]
     fn create_singleton(&self, idx: u32, svc: &Service) -> Result<Erased, ResolveError> {
+        if svc.needs_async {
+            return Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node));
+        }
         let root = self.for_singleton();
         let slot = &self.root.slots[svc.slot as usize];
         slot.get_or_try_init(

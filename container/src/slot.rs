@@ -25,11 +25,6 @@ thread_local! {
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
     lock: Mutex<()>,
-    /// Serialises the creation of instances whose graph needs an async
-    /// factory (a slot is filled either only synchronously or only
-    /// asynchronously: which one is fixed by the plan).
-    #[cfg(feature = "tokio")]
-    pub(crate) async_lock: tokio::sync::Mutex<()>,
 }
 
 struct PopOnDrop;
@@ -70,10 +65,11 @@ impl Slot {
         Ok(value)
     }
 
-    /// Stores a value created under `async_lock`.
+    /// Stores a value created asynchronously (by the one task that owns
+    /// the slot's in-flight entry), returning the stored value.
     #[cfg(feature = "tokio")]
-    pub(crate) fn set(&self, value: Erased) {
-        let _ = self.cell.set(value);
+    pub(crate) fn set(&self, value: Erased) -> Erased {
+        self.cell.get_or_init(|| value).clone()
     }
 
     /// The identity of this slot, for re-entrancy checks.

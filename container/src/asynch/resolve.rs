@@ -9,11 +9,13 @@ use crate::container::{Container, WarmUpError};
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::handles::{Factory, Lazy};
 use crate::inject::{Deps, Pre};
+use crate::owner::Owned;
 use crate::plan::{BoxFuture, Erased, Exec, Service, Target};
 use crate::resolve::{Ctx, cast};
 use crate::scope::Scope;
 use crate::slot::Slot;
 use crate::{Lifetime, node::Node};
+use tokio::sync::Semaphore;
 
 tokio::task_local! {
     /// The slots the current task is filling asynchronously, for
@@ -49,9 +51,15 @@ impl<'a> Ctx<'a> {
                         return Ok(v.clone());
                     }
                     let root = self.for_singleton();
-                    init_async(slot, svc.node, root.construct_async(svc), || {
-                        self.root.owned.push_slot(svc.slot, idx)
-                    })
+                    let owned = &self.root.owned;
+                    init_async(
+                        slot,
+                        svc.slot,
+                        owned,
+                        svc.node,
+                        root.construct_async(svc),
+                        || owned.push_slot(svc.slot, idx),
+                    )
                     .await
                 }
                 Lifetime::Scoped | Lifetime::Pooled => {
@@ -73,7 +81,7 @@ impl<'a> Ctx<'a> {
                             None => self.construct_async(svc).await,
                         }
                     };
-                    init_async(slot, svc.node, create, || {
+                    init_async(slot, svc.slot, &scope.owned, svc.node, create, || {
                         scope.owned.push_slot(svc.slot, idx)
                     })
                     .await
@@ -139,37 +147,70 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Fills `slot` with `create`, once, however many tasks ask at the same
-/// time: the others wait on the slot's async lock without blocking a
-/// runtime thread.
+/// Fills `slot` (number `index` of `owned`) with `create`, once, however
+/// many tasks ask at the same time: one task creates, the others wait on a
+/// semaphore without blocking a runtime thread, then read the slot.
 ///
 /// # Cancel safety
-/// If the resolving future is dropped while `create` runs, the slot stays
-/// empty and unlocked; the next resolution runs the factory again.
+/// If the creating future is dropped while `create` runs, its in-flight
+/// entry is removed and the waiters are woken: the slot stays empty and the
+/// next resolution runs the factory again. A failed or panicking factory is
+/// handled the same way.
 async fn init_async(
     slot: &Slot,
+    index: u32,
+    owned: &Owned,
     node: Node,
     create: impl Future<Output = Result<Erased, ResolveError>>,
     created: impl FnOnce(),
 ) -> Result<Erased, ResolveError> {
     let id = slot.id();
-    let chain = ASYNC_BUSY.try_with(Vec::clone).unwrap_or_default();
+    let mut chain = ASYNC_BUSY.try_with(Vec::clone).unwrap_or_default();
     if chain.contains(&id) {
         return Err(ResolveError::at(ResolveErrorKind::Reentrant, node));
     }
-    let _guard = slot.async_lock.lock().await;
-    if let Some(v) = slot.get() {
-        return Ok(v.clone());
+    loop {
+        let wait = {
+            let mut inflight = owned.inflight.lock();
+            if let Some(v) = slot.get() {
+                return Ok(v.clone());
+            }
+            match inflight.iter().find(|(i, _)| *i == index) {
+                Some((_, done)) => done.clone(),
+                None => {
+                    inflight.push((index, Arc::new(Semaphore::new(0))));
+                    break;
+                }
+            }
+        };
+        // Closed (an error, by design) when the creating task is done.
+        let _ = wait.acquire().await;
     }
-    let mut chain = chain;
+    let _inflight = InflightGuard { owned, index };
     chain.push(id);
     let value = ASYNC_BUSY
         .scope(chain, create)
         .await
         .map_err(|e| e.within(node))?;
-    slot.set(value.clone());
+    let value = slot.set(value);
     created();
     Ok(value)
+}
+
+/// Removes a slot's in-flight entry and wakes its waiters, however the
+/// creating attempt ends (success, error, panic or cancellation).
+struct InflightGuard<'a> {
+    owned: &'a Owned,
+    index: u32,
+}
+
+impl Drop for InflightGuard<'_> {
+    fn drop(&mut self) {
+        let mut inflight = self.owned.inflight.lock();
+        if let Some(pos) = inflight.iter().position(|(i, _)| *i == self.index) {
+            inflight.swap_remove(pos).1.close();
+        }
+    }
 }
 
 impl Container {
