@@ -70,6 +70,7 @@ pub(crate) struct Hook {
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    pub(crate) track_instances: bool,
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) dispose_timeout: std::time::Duration,
 }
@@ -78,6 +79,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             on_undisposed: None,
+            track_instances: false,
             dispose_timeout: std::time::Duration::from_secs(30),
         }
     }
@@ -416,6 +418,14 @@ impl ContainerBuilder {
         let before = std::mem::replace(&mut self.mode, Mode::Replace);
         f(self);
         self.mode = before;
+        self
+    }
+
+    /// Counts, per service, the instances created and still alive, for
+    /// [`Container::instance_report`] (to find leaks by comparing two
+    /// reports). Costs a weak reference and a short lock per creation.
+    pub fn track_instances(&mut self) -> &mut Self {
+        self.settings.track_instances = true;
         self
     }
 

@@ -5,6 +5,7 @@ use std::sync::Arc;
 
 use crate::Lifetime;
 use crate::builder::ContainerBuilder;
+use crate::census::{Census, InstanceReport};
 use crate::error::ResolveError;
 use crate::handles::ScopeFactory;
 use crate::owner::Owned;
@@ -27,6 +28,8 @@ pub(crate) struct Shared {
     /// Scopes dropped without `dispose().await` while they owned instances
     /// with async disposers.
     pub(crate) undisposed: std::sync::atomic::AtomicUsize,
+    /// Instance counts, when `track_instances` is on.
+    pub(crate) census: Option<Census>,
     /// Set once `shutdown().await` ran.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) shut_down: std::sync::atomic::AtomicBool,
@@ -85,6 +88,9 @@ impl Container {
     pub(crate) fn from_plan(plan: Plan) -> Container {
         let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
         let pools = plan.pools.iter().cloned().map(Pool::new).collect();
+        let census = plan
+            .track_instances
+            .then(|| Census::new(plan.services.len()));
         Container {
             shared: Arc::new(Shared {
                 plan,
@@ -92,6 +98,7 @@ impl Container {
                 owned: Owned::default(),
                 pools,
                 undisposed: Default::default(),
+                census,
                 shut_down: Default::default(),
             }),
         }
@@ -167,6 +174,15 @@ impl Container {
     /// have async disposers they hold).
     pub fn singletons_created(&self) -> usize {
         self.shared.owned.len()
+    }
+
+    /// Instances created and alive per service, if
+    /// [`track_instances`](ContainerBuilder::track_instances) is on.
+    pub fn instance_report(&self) -> Option<InstanceReport> {
+        self.shared
+            .census
+            .as_ref()
+            .map(|c| c.snapshot(&self.shared.plan))
     }
 
     /// A snapshot of the pool of the pooled service `T`, or `None` if `T`

@@ -130,6 +130,7 @@
 #[cfg(feature = "tokio")]
 mod asynch;
 mod builder;
+mod census;
 mod container;
 mod error;
 mod factory;
@@ -150,6 +151,7 @@ mod validate;
 #[cfg(feature = "tokio")]
 pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};
 pub use builder::ContainerBuilder;
+pub use census::{InstanceCount, InstanceReport};
 pub use container::{Container, WarmUpError};
 pub use error::{BuildError, DependencyKind, Problem, ResolveError, ResolveErrorKind};
 pub use factory::{FactoryFn, FactoryResult};

@@ -98,6 +98,8 @@ impl Edge {
 }
 
 pub(crate) struct Service {
+    /// Its index in `Plan::services`.
+    pub(crate) id: u32,
     pub(crate) node: Node,
     pub(crate) lifetime: Lifetime,
     pub(crate) exec: Exec,
@@ -125,6 +127,8 @@ pub(crate) struct Plan {
     /// Called with the number of pending async disposers when a scope is
     /// dropped without `dispose().await`.
     pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    /// Whether to count instances (`track_instances`).
+    pub(crate) track_instances: bool,
     /// How long one async disposer may run.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) dispose_timeout: std::time::Duration,

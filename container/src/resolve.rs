@@ -171,6 +171,14 @@ impl<'a> Ctx<'a> {
         .map_err(|e| e.within(svc.node))
     }
 
+    /// Counts a new instance, if `track_instances` is on.
+    #[inline]
+    pub(crate) fn count(&self, svc: &Service, value: &Erased) {
+        if let Some(census) = &self.root.census {
+            census.record(svc.id, value);
+        }
+    }
+
     /// Runs the service's factory (or forwards) with dependencies resolved
     /// synchronously.
     pub(crate) fn construct(&self, svc: &Service) -> Result<Erased, ResolveError> {
@@ -185,7 +193,11 @@ impl<'a> Ctx<'a> {
         pre: &mut [Option<Pre>],
     ) -> Result<Erased, ResolveError> {
         match &svc.exec {
-            Exec::Factory(f) => f(&mut Deps::new(*self, &svc.edges, pre)),
+            Exec::Factory(f) => {
+                let value = f(&mut Deps::new(*self, &svc.edges, pre))?;
+                self.count(svc, &value);
+                Ok(value)
+            }
             Exec::Instance(v) => Ok(v.clone()),
             Exec::Forward(target) => self.get(*target, self.service(*target)),
             Exec::AsyncFactory(_) => {

@@ -153,6 +153,7 @@ pub(crate) fn validate(
             _ => None,
         };
         services.push(Service {
+            id: services.len() as u32,
             node: r.node,
             lifetime: r.lifetime,
             exec,
@@ -271,6 +272,7 @@ pub(crate) fn validate(
         scoped_slots: scoped_slots as usize,
         pools,
         on_undisposed: settings.on_undisposed.clone(),
+        track_instances: settings.track_instances,
         dispose_timeout: settings.dispose_timeout,
     })
 }

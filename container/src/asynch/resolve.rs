@@ -110,7 +110,9 @@ impl<'a> Ctx<'a> {
         match factory {
             Exec::AsyncFactory(f) => {
                 let fut = f(&mut Deps::new(self, &svc.edges, &mut pre))?;
-                fut.await
+                let value = fut.await?;
+                self.count(svc, &value);
+                Ok(value)
             }
             _ => self.construct_with(svc, &mut pre),
         }
