@@ -136,7 +136,7 @@ async fn sync_resolve_of_an_async_service_names_it() {
     assert!(matches!(err.kind(), ResolveErrorKind::AsyncRequired));
     let msg = err.to_string();
     assert!(
-        msg.contains("`u32` is created by an async factory"),
+        msg.contains("`u32` needs an async factory"),
         "{msg}"
     );
     assert!(msg.contains("resolve_async"), "{msg}");
