@@ -1,0 +1,277 @@
+//! Code generation: the `Injectable` impl and, for a non-generic struct,
+//! the constant that runs its compile-time captive check.
+
+use proc_macro2::{Span, TokenStream};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, Member, Path, Type};
+
+use crate::ast::{Field, Input};
+use crate::attr::{Lifetime, Source};
+use crate::ctxt::Ctxt;
+use crate::valid::{self, CHUNK};
+
+pub fn derive(node: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let input = Input::from_syn(&cx, node);
+    if let Some(input) = &input {
+        valid::check(&cx, input);
+    }
+    match (cx.check(), input) {
+        (Ok(()), Some(input)) => expand(&input),
+        (Err(err), _) => fallback(node, err),
+        (Ok(()), None) => unreachable!("tenure-derive bug: no model and no error"),
+    }
+}
+
+/// On error: the errors, plus an impl that compiles so that the user's
+/// other uses of the type (`add::<T>()`) do not add errors of their own.
+/// It is never run: the crate does not compile.
+fn fallback(node: &DeriveInput, err: syn::Error) -> TokenStream {
+    let krate = quote!(::tenure);
+    let ident = &node.ident;
+    let (impl_generics, ty_generics, where_clause) = node.generics.split_for_impl();
+    let errors = err.to_compile_error();
+    quote! {
+        #errors
+        #[automatically_derived]
+        impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
+            const LIFETIME: #krate::Lifetime = #krate::Lifetime::Transient;
+            const PIN: #krate::__private::Pin = #krate::__private::Pin::NONE;
+            const CHECK: () = ();
+            fn register(_: &mut #krate::ContainerBuilder, _: #krate::Lifetime) {
+                ::core::unreachable!("tenure: #[derive(Injectable)] failed to compile")
+            }
+            fn provide(_: &mut #krate::ContainerBuilder) {}
+        }
+    }
+}
+
+fn expand(input: &Input<'_>) -> TokenStream {
+    let krate: Path = match input.attrs.krates.first() {
+        Some((_, path)) => path.clone(),
+        None => syn::parse_quote!(::tenure),
+    };
+    let ident = &input.original.ident;
+    let name = ident.to_string();
+    let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
+    let lifetime = lifetime_tokens(&krate, input.lifetime());
+    let constructor = input.attrs.constructors.first();
+
+    // Bounds: each injected field type is a dependency. For a generic
+    // struct these carry the bounds the impl needs; for any struct they put
+    // the "cannot be injected" error on the field's type.
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    if constructor.is_none() {
+        for f in input.injected() {
+            let ty = f.ty;
+            where_clause
+                .predicates
+                .push(syn::parse_quote_spanned!(ty.span()=> #ty: #krate::Inject));
+        }
+    }
+    if input.is_generic() {
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+    }
+
+    let (pin, check, register) = match constructor {
+        Some(c) => {
+            let path = &c.path;
+            let method = if c.fallible {
+                quote_spanned!(c.key.span()=> try_register)
+            } else {
+                quote_spanned!(c.key.span()=> register)
+            };
+            let pin = match input.lifetime() {
+                // A transient pins what its constructor's arguments pin,
+                // which the derive cannot see: left to `build()`.
+                Lifetime::Transient => quote!(#krate::__private::Pin::NONE),
+                _ => quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name)),
+            };
+            (pin, quote!(()), quote!(builder.#method(lifetime, #path);))
+        }
+        None => (
+            pin_tokens(&krate, input, &name),
+            check_tokens(&krate, input, &name),
+            register_tokens(input),
+        ),
+    };
+
+    let provide = input
+        .attrs
+        .provides
+        .iter()
+        .map(|d| (d, quote!(bind)))
+        .chain(input.attrs.collects.iter().map(|d| (d, quote!(collect))))
+        .map(|(d, method)| {
+            quote_spanned! {d.span()=>
+                builder.#method::<#d, Self>(
+                    |service: ::std::sync::Arc<Self>| -> ::std::sync::Arc<#d> { service },
+                );
+            }
+        });
+
+    let run_check = (!input.is_generic()).then(|| {
+        quote! {
+            const _: () = <#ident as #krate::Injectable>::CHECK;
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
+            const LIFETIME: #krate::Lifetime = #lifetime;
+
+            const PIN: #krate::__private::Pin = {
+                #[allow(unused_imports)]
+                use #krate::__private::ProbeFallback as _;
+                #pin
+            };
+
+            const CHECK: () = {
+                #[allow(unused_imports)]
+                use #krate::__private::ProbeFallback as _;
+                #check
+            };
+
+            #[track_caller]
+            fn register(builder: &mut #krate::ContainerBuilder, lifetime: #krate::Lifetime) {
+                #register
+            }
+
+            #[track_caller]
+            #[allow(unused_variables)]
+            fn provide(builder: &mut #krate::ContainerBuilder) {
+                #(#provide)*
+            }
+        }
+        #run_check
+    }
+}
+
+fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {
+    let variant = match lifetime {
+        Lifetime::Singleton => quote!(Singleton),
+        Lifetime::Scoped => quote!(Scoped),
+        Lifetime::Transient => quote!(Transient),
+    };
+    quote!(#krate::Lifetime::#variant)
+}
+
+fn probe(krate: &Path, ty: &Type) -> TokenStream {
+    quote!(<#krate::__private::Probe<#ty>>::PIN)
+}
+
+/// What an instance keeps alive: itself when cached; when transient, the
+/// shortest of what its fields keep alive.
+fn pin_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
+    if input.lifetime() != Lifetime::Transient {
+        return quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name));
+    }
+    let fields = input.injected().map(|f| probe(krate, f.ty));
+    quote! {
+        #krate::__private::Pin::NONE
+            #(.shorter(#fields))*
+            .through(#name)
+    }
+}
+
+/// One compile-time check per injected field, spanned at the field.
+fn check_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
+    let checks = input.injected().map(|f| {
+        let pin = probe(krate, f.ty);
+        let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
+        let span = field_span(f);
+        quote_spanned! {span=>
+            if let ::core::option::Option::Some(msg) =
+                #krate::__private::captive(Self::LIFETIME, #pin, #name, #desc)
+            {
+                ::core::panic!("{}", msg.as_str())
+            }
+        }
+    });
+    quote!(#(#checks)*)
+}
+
+fn field_span(f: &Field<'_>) -> Span {
+    match &f.original.ident {
+        Some(ident) => ident.span(),
+        None => f.ty.span(),
+    }
+}
+
+fn register_tokens(input: &Input<'_>) -> TokenStream {
+    let injected: Vec<(Ident, &Type)> = input
+        .injected()
+        .enumerate()
+        .map(|(i, f)| (format_ident!("__dep{}", i), f.ty))
+        .collect();
+    let (pattern, types) = chunked(&injected);
+    let mut next = injected.iter().map(|(v, _)| v);
+    let inits = input.fields.iter().map(|f| {
+        let member = &f.member;
+        let value = match f.attrs.sources.first() {
+            None => next
+                .next()
+                .expect("tenure-derive bug: injected fields out of step")
+                .to_token_stream(),
+            Some(Source::Default(_)) => {
+                quote_spanned!(f.ty.span()=> ::core::default::Default::default())
+            }
+            Some(Source::With(_, path)) => quote_spanned!(path.span()=> #path()),
+        };
+        quote!(#member: #value)
+    });
+    quote! {
+        builder.register(lifetime, |deps: #types| {
+            let #pattern = deps;
+            Self { #(#inits),* }
+        });
+    }
+}
+
+/// The dependencies as one tuple (nested in tuples of at most 12, the
+/// largest `Inject` tuple), and the pattern that takes it apart.
+fn chunked(deps: &[(Ident, &Type)]) -> (TokenStream, TokenStream) {
+    if deps.len() <= CHUNK {
+        let vars = deps.iter().map(|(v, _)| v);
+        let tys = deps.iter().map(|(_, t)| t);
+        return (quote!((#(#vars,)*)), quote!((#(#tys,)*)));
+    }
+    let (pats, tys): (Vec<_>, Vec<_>) = deps.chunks(CHUNK).map(chunked).unzip();
+    (quote!((#(#pats,)*)), quote!((#(#tys,)*)))
+}
+
+fn member_name(m: &Member) -> String {
+    match m {
+        Member::Named(i) => i.to_string(),
+        Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// A type as a person writes it: `Arc<dyn Clock>`, not `Arc < dyn Clock >`.
+pub fn type_name(ty: &Type) -> String {
+    let mut s = ty.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}

@@ -1,0 +1,326 @@
+//! [`Injectable`]: types that wire themselves, usually through
+//! `#[derive(Injectable)]`, and [`ContainerBuilder::add`].
+
+use crate::{ContainerBuilder, Lifetime};
+
+/// A service that knows its own lifetime, its dependencies and how to build
+/// itself from them. Implement it with `#[derive(Injectable)]` (feature
+/// `derive`, on by default), then register it with
+/// [`ContainerBuilder::add`].
+///
+/// The derive reads the dependencies from the field types (or from a
+/// constructor's argument types) and registers a factory through the same
+/// path as a hand-written closure: [`ContainerBuilder::register`]. `build()`
+/// therefore validates a derived service exactly like any other.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::{Container, Injectable};
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Pool;
+///
+/// #[derive(Injectable)]
+/// #[injectable(scoped)]
+/// struct Session { pool: Arc<Pool> }
+///
+/// let c = Container::builder().add::<Pool>().add::<Session>().build()?;
+/// let scope = c.scope();
+/// let session = scope.resolve::<Session>()?;
+/// assert!(Arc::ptr_eq(&session.pool, &c.resolve::<Pool>()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// The hidden items are the derive's interface to tenure; they are not
+/// meant to be written by hand and may change in any release.
+pub trait Injectable: Sized + Send + Sync + 'static {
+    /// The lifetime declared by `#[injectable(singleton | scoped | transient)]`.
+    const LIFETIME: Lifetime;
+
+    /// The shortest cached lifetime an instance keeps alive while it is
+    /// held, as far as the types tell: itself when it is cached, the
+    /// shortest of its dependencies when it is transient.
+    #[doc(hidden)]
+    const PIN: private::Pin;
+
+    /// The compile-time captive check of the fields. Evaluating it panics
+    /// (a compile error) on a captive dependency the types reveal.
+    #[doc(hidden)]
+    const CHECK: ();
+
+    /// Registers the factory with `lifetime`.
+    #[doc(hidden)]
+    #[track_caller]
+    fn register(builder: &mut ContainerBuilder, lifetime: Lifetime);
+
+    /// Registers the `provides` bindings and `collect` elements.
+    #[doc(hidden)]
+    #[track_caller]
+    fn provide(builder: &mut ContainerBuilder);
+}
+
+impl ContainerBuilder {
+    /// Registers `T` with the lifetime its `#[injectable(..)]` attribute
+    /// declares, and its `provides` bindings and `collect` elements.
+    ///
+    /// The registration site recorded for `build()`'s messages is the line
+    /// that calls `add`.
+    ///
+    /// For a generic `T`, this is also where the compile-time captive check
+    /// runs (the derive cannot see through type parameters, the call site
+    /// can): a captive dependency fails `cargo build` here. `cargo check`
+    /// does not evaluate it; `build()` reports the same problem at run time
+    /// in any case.
+    #[track_caller]
+    pub fn add<T: Injectable>(&mut self) -> &mut Self {
+        const { T::CHECK };
+        T::register(self, T::LIFETIME);
+        T::provide(self);
+        self
+    }
+
+    /// Registers `T` like [`add`](Self::add), but with `lifetime` instead of
+    /// the declared one (a test making a singleton transient, an app that
+    /// needs a scoped variant).
+    ///
+    /// The compile-time check uses the declared lifetime, so it cannot judge
+    /// an override: `build()` validates it like any other registration.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::{Container, Injectable, Lifetime};
+    ///
+    /// #[derive(Injectable)]
+    /// #[injectable(singleton)]
+    /// struct Counter;
+    ///
+    /// let c = Container::builder().add_as::<Counter>(Lifetime::Transient).build()?;
+    /// assert!(!Arc::ptr_eq(&c.resolve::<Counter>()?, &c.resolve::<Counter>()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn add_as<T: Injectable>(&mut self, lifetime: Lifetime) -> &mut Self {
+        T::register(self, lifetime);
+        T::provide(self);
+        self
+    }
+}
+
+/// The derive's runtime support, re-exported as `tenure::__private`. Not a
+/// public API.
+#[doc(hidden)]
+pub mod private {
+    use std::marker::PhantomData;
+    use std::sync::Arc;
+
+    use crate::{Injectable, Lazy, Lifetime};
+
+    const CAP: usize = 512;
+
+    /// A string built during constant evaluation (there is no `String`
+    /// there). Text past its capacity is cut, ending in `...`.
+    #[derive(Clone, Copy)]
+    pub struct Text {
+        buf: [u8; CAP],
+        len: usize,
+    }
+
+    impl Text {
+        /// An empty text.
+        pub const fn new() -> Text {
+            Text {
+                buf: [0; CAP],
+                len: 0,
+            }
+        }
+
+        /// `self` followed by `s`.
+        pub const fn push(mut self, s: &str) -> Text {
+            let b = s.as_bytes();
+            let mut i = 0;
+            if self.len + b.len() > CAP {
+                // Cut on a char boundary, leaving room for "...".
+                let mut end = if self.len < CAP - 3 {
+                    CAP - 3 - self.len
+                } else {
+                    0
+                };
+                while end > 0 && end < b.len() && (b[end] & 0xC0) == 0x80 {
+                    end -= 1;
+                }
+                while i < end && i < b.len() {
+                    self.buf[self.len] = b[i];
+                    self.len += 1;
+                    i += 1;
+                }
+                while self.len < CAP {
+                    self.buf[self.len] = b'.';
+                    self.len += 1;
+                }
+                return self;
+            }
+            while i < b.len() {
+                self.buf[self.len] = b[i];
+                self.len += 1;
+                i += 1;
+            }
+            self
+        }
+
+        /// The text so far.
+        pub const fn as_str(&self) -> &str {
+            match std::str::from_utf8(self.buf.split_at(self.len).0) {
+                Ok(s) => s,
+                Err(_) => "<tenure: text cut inside a character>",
+            }
+        }
+    }
+
+    impl Default for Text {
+        fn default() -> Self {
+            Text::new()
+        }
+    }
+
+    /// What a held instance keeps alive: the shortest cached lifetime the
+    /// types reveal, and the path to it (`transient `A` -> scoped `B``).
+    #[derive(Clone, Copy)]
+    pub struct Pin {
+        lifetime: Option<Lifetime>,
+        path: Text,
+    }
+
+    impl Pin {
+        /// Keeps nothing alive, or nothing the types reveal.
+        pub const NONE: Pin = Pin {
+            lifetime: None,
+            path: Text::new(),
+        };
+
+        /// A cached service named `name`: it keeps itself alive.
+        pub const fn cached(lifetime: Lifetime, name: &str) -> Pin {
+            if lifetime.rank().is_none() {
+                return Pin::NONE;
+            }
+            Pin {
+                lifetime: Some(lifetime),
+                path: Text::new()
+                    .push(lifetime.as_str())
+                    .push(" `")
+                    .push(name)
+                    .push("`"),
+            }
+        }
+
+        /// The shorter-lived of `self` and `other`.
+        pub const fn shorter(self, other: Pin) -> Pin {
+            match (rank(self.lifetime), rank(other.lifetime)) {
+                (_, None) => self,
+                (None, Some(_)) => other,
+                (Some(a), Some(b)) => {
+                    if b < a {
+                        other
+                    } else {
+                        self
+                    }
+                }
+            }
+        }
+
+        /// What the transient `name` pins when `self` is the shortest of
+        /// its dependencies.
+        pub const fn through(self, name: &str) -> Pin {
+            if self.lifetime.is_none() {
+                return self;
+            }
+            Pin {
+                lifetime: self.lifetime,
+                path: Text::new()
+                    .push("transient `")
+                    .push(name)
+                    .push("` -> ")
+                    .push(self.path.as_str()),
+            }
+        }
+    }
+
+    const fn rank(l: Option<Lifetime>) -> Option<u8> {
+        match l {
+            Some(l) => l.rank(),
+            None => None,
+        }
+    }
+
+    /// The compile error for the field `field` (`name: Type`) of `holder`,
+    /// if what it keeps alive (`pin`) lives shorter than `lifetime`.
+    pub const fn captive(lifetime: Lifetime, pin: Pin, holder: &str, field: &str) -> Option<Text> {
+        let (Some(h), Some(p), Some(pinned)) = (lifetime.rank(), rank(pin.lifetime), pin.lifetime)
+        else {
+            return None;
+        };
+        if p >= h {
+            return None;
+        }
+        Some(
+            Text::new()
+                .push("captive dependency: ")
+                .push(lifetime.as_str())
+                .push(" `")
+                .push(holder)
+                .push("` field `")
+                .push(field)
+                .push("` keeps a ")
+                .push(pinned.as_str())
+                .push(" service alive: ")
+                .push(lifetime.as_str())
+                .push(" `")
+                .push(holder)
+                .push("` -> ")
+                .push(pin.path.as_str())
+                .push(". Make `")
+                .push(holder)
+                .push("` ")
+                .push(pinned.as_str())
+                .push(" or transient, or inject a `Factory<_>` (it holds nothing) and create the ")
+                .push(pinned.as_str())
+                .push(" service in a scope the caller passes"),
+        )
+    }
+
+    /// `Probe::<F>::PIN`: what a field of type `F` keeps alive. The inherent
+    /// consts below apply when `F` holds a derived type (they take
+    /// precedence over the trait const); any other field type, a
+    /// `dyn Trait`, a handle that holds nothing (`Factory`, `ScopeFactory`)
+    /// or a type parameter gets [`ProbeFallback::PIN`]: unknown here, left to
+    /// `build()`.
+    pub struct Probe<F: ?Sized>(PhantomData<F>);
+
+    /// The fallback of [`Probe`]: reveals nothing.
+    pub trait ProbeFallback {
+        /// Nothing known.
+        const PIN: Pin = Pin::NONE;
+    }
+
+    impl<F: ?Sized> ProbeFallback for Probe<F> {}
+
+    impl<T: Injectable> Probe<Arc<T>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Option<Arc<T>>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Vec<Arc<T>>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Lazy<T>> {
+        /// `T`'s pin: a lazy handle still holds what it resolves.
+        pub const PIN: Pin = T::PIN;
+    }
+}
