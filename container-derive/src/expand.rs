@@ -1,7 +1,7 @@
 //! Code generation: the `Injectable` impl and, for a non-generic struct,
 //! the constant that runs its compile-time captive check.
 
-use proc_macro2::{Span, TokenStream};
+use proc_macro2::{Span, TokenStream, TokenTree};
 use quote::{ToTokens, format_ident, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Member, Path, Type};
@@ -32,6 +32,10 @@ fn fallback(node: &DeriveInput, err: syn::Error) -> TokenStream {
     let ident = &node.ident;
     let (impl_generics, ty_generics, where_clause) = node.generics.split_for_impl();
     let errors = err.to_compile_error();
+    if node.generics.lifetimes().next().is_some() {
+        // A stub would add errors of its own: services are `'static`.
+        return errors;
+    }
     quote! {
         #errors
         #[automatically_derived]
@@ -67,9 +71,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
     if constructor.is_none() {
         for f in input.injected() {
             let ty = f.ty;
+            // Higher-ranked, so that a wrong field type is not a second
+            // error here (rustc checks only bounds without any variable at
+            // the definition); the assertion below reports it at the type.
             where_clause
                 .predicates
-                .push(syn::parse_quote_spanned!(ty.span()=> #ty: #krate::Inject));
+                .push(syn::parse_quote!(for<'__tenure> #ty: #krate::Inject));
         }
     }
     if input.is_generic() {
@@ -96,9 +103,13 @@ fn expand(input: &Input<'_>) -> TokenStream {
         }
         None => (
             pin_tokens(&krate, input, &name),
-            check_tokens(&krate, input, &name),
+            check_tokens(&krate, input, &name, quote!(Self::LIFETIME)),
             register_tokens(input),
         ),
+    };
+    let check_here = match constructor {
+        Some(_) => quote!(),
+        None => check_tokens(&krate, input, &name, quote!(LIFETIME)),
     };
 
     let provide = input
@@ -115,9 +126,43 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         });
 
-    let run_check = (!input.is_generic()).then(|| {
+    // A non-generic struct is checked where it is defined, in a constant
+    // that does not depend on the impl (so a field that cannot be injected
+    // is one error, not two); `CHECK` is then empty. A generic struct is
+    // checked where `add::<T>()` names its parameters, through `CHECK`.
+    let (check, run_check) = if input.is_generic() {
+        (check, None)
+    } else {
+        let tail = quote_spanned!(ident.span()=> CAPTIVE_DEPENDENCY_CHECK);
+        let run = quote! {
+            const _: () = {
+                #[allow(unused_imports)]
+                use #krate::__private::ProbeFallback as _;
+                const LIFETIME: #krate::Lifetime = #lifetime;
+                const CAPTIVE_DEPENDENCY_CHECK: () = { #check_here };
+                #tail
+            };
+        };
+        (quote!(()), Some(run))
+    };
+    let assert_fields = constructor.is_none().then(|| {
+        // A type that names a type parameter is checked by the impl's
+        // bounds instead, where `add::<T>()` instantiates it.
+        let params: Vec<String> = input
+            .original
+            .generics
+            .type_params()
+            .map(|p| p.ident.to_string())
+            .collect();
+        let asserts = input
+            .injected()
+            .filter(|f| !mentions(f.ty, &params))
+            .map(|f| {
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> #krate::__private::assert_field::<#ty>();)
+            });
         quote! {
-            const _: () = <#ident as #krate::Injectable>::CHECK;
+            const _: () = { #(#asserts)* };
         }
     });
 
@@ -150,6 +195,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
         #run_check
+        #assert_fields
     }
 }
 
@@ -181,14 +227,14 @@ fn pin_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
 }
 
 /// One compile-time check per injected field, spanned at the field.
-fn check_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
+fn check_tokens(krate: &Path, input: &Input<'_>, name: &str, lifetime: TokenStream) -> TokenStream {
     let checks = input.injected().map(|f| {
         let pin = probe(krate, f.ty);
         let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
         let span = field_span(f);
         quote_spanned! {span=>
             if let ::core::option::Option::Some(msg) =
-                #krate::__private::captive(Self::LIFETIME, #pin, #name, #desc)
+                #krate::__private::captive(#lifetime, #pin, #name, #desc)
             {
                 ::core::panic!("{}", msg.as_str())
             }
@@ -244,6 +290,18 @@ fn chunked(deps: &[(Ident, &Type)]) -> (TokenStream, TokenStream) {
     }
     let (pats, tys): (Vec<_>, Vec<_>) = deps.chunks(CHUNK).map(chunked).unzip();
     (quote!((#(#pats,)*)), quote!((#(#tys,)*)))
+}
+
+/// Whether `ty` names one of `params`.
+fn mentions(ty: &Type, params: &[String]) -> bool {
+    fn walk(tokens: TokenStream, params: &[String]) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => params.iter().any(|p| i == p),
+            TokenTree::Group(g) => walk(g.stream(), params),
+            _ => false,
+        })
+    }
+    !params.is_empty() && walk(ty.to_token_stream(), params)
 }
 
 fn member_name(m: &Member) -> String {

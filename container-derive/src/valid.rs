@@ -38,6 +38,21 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
         }
     }
 
+    for (key, types) in [("provides", &attrs.provides), ("collect", &attrs.collects)] {
+        for ty in types {
+            if !matches!(ty, syn::Type::TraitObject(_)) {
+                let written = crate::expand::type_name(ty);
+                cx.error_spanned_by(
+                    ty,
+                    format!(
+                        "`{key} = {written}`: expected a trait object, as in `{key} = dyn Trait`; \
+                         `{key}` makes the service available as `Arc<dyn Trait>`"
+                    ),
+                );
+            }
+        }
+    }
+
     for c in attrs.constructors.iter().skip(1) {
         cx.error_spanned_by(
             &c.key,

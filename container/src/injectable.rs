@@ -272,21 +272,38 @@ pub mod private {
                 .push(field)
                 .push("` keeps a ")
                 .push(pinned.as_str())
-                .push(" service alive: ")
+                .push(" service alive\n  path: ")
                 .push(lifetime.as_str())
                 .push(" `")
                 .push(holder)
                 .push("` -> ")
                 .push(pin.path.as_str())
-                .push(". Make `")
+                .push("\n  fix: make `")
                 .push(holder)
                 .push("` ")
                 .push(pinned.as_str())
-                .push(" or transient, or inject a `Factory<_>` (it holds nothing) and create the ")
+                .push(" or transient, or inject `Factory<_>` (it holds nothing) and create the ")
                 .push(pinned.as_str())
                 .push(" service in a scope the caller passes"),
         )
     }
+
+    /// A field type the derive injects. Asserted per field, at the field's
+    /// type, so that a type that cannot be injected is reported there.
+    #[diagnostic::on_unimplemented(
+        message = "field type `{Self}` cannot be injected",
+        label = "not an injectable dependency",
+        note = "an injected field is `Arc<T>`, `Arc<dyn Trait>`, `Option<Arc<T>>`, `Vec<Arc<dyn Trait>>`, \
+                `Lazy<T>`, `Factory<T>` or `ScopeFactory`",
+        note = "a field that is not a dependency takes `#[inject(default)]` (`Default::default()`) \
+                or `#[inject(with = path)]` (`path()`)"
+    )]
+    pub trait Field {}
+
+    impl<T: crate::Inject> Field for T {}
+
+    /// Compiles when `T` is an injectable field type.
+    pub const fn assert_field<T: Field>() {}
 
     /// `Probe::<F>::PIN`: what a field of type `F` keeps alive. The inherent
     /// consts below apply when `F` holds a derived type (they take

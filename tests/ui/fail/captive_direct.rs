@@ -1,0 +1,24 @@
+use std::sync::Arc;
+use tenure::{Injectable, Lazy};
+
+#[derive(Injectable)]
+#[injectable(scoped)]
+struct Session;
+
+#[derive(Injectable)]
+#[injectable(singleton)]
+struct Helper {
+    session: Arc<Session>,
+}
+
+#[derive(Injectable)]
+#[injectable(singleton)]
+struct Optional(Option<Arc<Session>>);
+
+#[derive(Injectable)]
+#[injectable(singleton)]
+struct Deferred {
+    session: Lazy<Session>,
+}
+
+fn main() {}
