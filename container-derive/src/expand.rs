@@ -85,7 +85,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
     }
 
-    let (pin, check, register) = match constructor {
+    let (pin, register) = match constructor {
         Some(c) => {
             let path = &c.path;
             let method = if c.fallible {
@@ -99,18 +99,12 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 Lifetime::Transient => quote!(#krate::__private::Pin::NONE),
                 _ => quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name)),
             };
-            (pin, quote!(()), quote!(builder.#method(lifetime, #path);))
+            (pin, quote!(__builder.#method(__lifetime, #path);))
         }
-        None => (
-            pin_tokens(&krate, input, &name),
-            check_tokens(&krate, input, &name, quote!(Self::LIFETIME)),
-            register_tokens(input),
-        ),
+        None => (pin_tokens(&krate, input, &name), register_tokens(input)),
     };
-    let check_here = match constructor {
-        Some(_) => quote!(),
-        None => check_tokens(&krate, input, &name, quote!(LIFETIME)),
-    };
+    // The captive checks, when the derive sees the dependencies.
+    let checks = (constructor.is_none() && input.injected().next().is_some()).then_some(());
 
     let provide = input
         .attrs
@@ -120,7 +114,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
         .chain(input.attrs.collects.iter().map(|d| (d, quote!(collect))))
         .map(|(d, method)| {
             quote_spanned! {d.span()=>
-                builder.#method::<#d, Self>(
+                __builder.#method::<#d, Self>(
                     |service: ::std::sync::Arc<Self>| -> ::std::sync::Arc<#d> { service },
                 );
             }
@@ -130,20 +124,31 @@ fn expand(input: &Input<'_>) -> TokenStream {
     // that does not depend on the impl (so a field that cannot be injected
     // is one error, not two); `CHECK` is then empty. A generic struct is
     // checked where `add::<T>()` names its parameters, through `CHECK`.
-    let (check, run_check) = if input.is_generic() {
-        (check, None)
-    } else {
-        let tail = quote_spanned!(ident.span()=> CAPTIVE_DEPENDENCY_CHECK);
-        let run = quote! {
-            const _: () = {
+    let (check, run_check) = match (checks, input.is_generic()) {
+        (None, _) => (quote!(()), None),
+        (Some(()), true) => {
+            let stmts = check_tokens(&krate, input, &name, quote!(Self::LIFETIME));
+            let check = quote! {{
                 #[allow(unused_imports)]
                 use #krate::__private::ProbeFallback as _;
-                const LIFETIME: #krate::Lifetime = #lifetime;
-                const CAPTIVE_DEPENDENCY_CHECK: () = { #check_here };
-                #tail
+                #stmts
+            }};
+            (check, None)
+        }
+        (Some(()), false) => {
+            let stmts = check_tokens(&krate, input, &name, quote!(LIFETIME));
+            let tail = quote_spanned!(ident.span()=> CAPTIVE_DEPENDENCY_CHECK);
+            let run = quote! {
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use #krate::__private::ProbeFallback as _;
+                    const LIFETIME: #krate::Lifetime = #lifetime;
+                    const CAPTIVE_DEPENDENCY_CHECK: () = { #stmts };
+                    #tail
+                };
             };
-        };
-        (quote!(()), Some(run))
+            (quote!(()), Some(run))
+        }
     };
     let assert_fields = constructor.is_none().then(|| {
         // A type that names a type parameter is checked by the impl's
@@ -177,20 +182,15 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 #pin
             };
 
-            const CHECK: () = {
-                #[allow(unused_imports)]
-                use #krate::__private::ProbeFallback as _;
-                #check
-            };
+            const CHECK: () = #check;
 
             #[track_caller]
-            fn register(builder: &mut #krate::ContainerBuilder, lifetime: #krate::Lifetime) {
+            fn register(__builder: &mut #krate::ContainerBuilder, __lifetime: #krate::Lifetime) {
                 #register
             }
 
             #[track_caller]
-            #[allow(unused_variables)]
-            fn provide(builder: &mut #krate::ContainerBuilder) {
+            fn provide(__builder: &mut #krate::ContainerBuilder) {
                 #(#provide)*
             }
         }
@@ -273,8 +273,8 @@ fn register_tokens(input: &Input<'_>) -> TokenStream {
         quote!(#member: #value)
     });
     quote! {
-        builder.register(lifetime, |deps: #types| {
-            let #pattern = deps;
+        __builder.register(__lifetime, |__deps: #types| {
+            let #pattern = __deps;
             Self { #(#inits),* }
         });
     }

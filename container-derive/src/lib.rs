@@ -3,10 +3,10 @@
 //! This crate is re-exported by `tenure` behind its default `derive` feature;
 //! depend on `tenure`, not on this crate directly.
 //!
-//! The derive is laid out like well-kept derive crates: [`ast`] parses the
-//! input into a model that keeps the `syn` nodes (for spans), [`attr`] parses
-//! the attributes, [`valid`] checks the model, [`expand`] generates the
-//! code. Every error is collected (see [`ctxt`]) and reported at once.
+//! The derive is laid out like well-kept derive crates: `ast` parses the
+//! input into a model that keeps the `syn` nodes (for spans), `attr` parses
+//! the attributes, `valid` checks the model, `expand` generates the code.
+//! Every error is collected (`ctxt`) and reported at once.
 
 mod ast;
 mod attr;
@@ -20,10 +20,22 @@ use syn::{DeriveInput, parse_macro_input};
 /// Implements `tenure::Injectable` for a struct: its fields are its
 /// dependencies, its lifetime is declared by `#[injectable(..)]`.
 ///
-/// ```ignore
+/// ```
+/// use std::sync::Arc;
+/// use tenure::{Container, Injectable};
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Pool;
+///
 /// #[derive(Injectable)]
 /// #[injectable(scoped)]                   // singleton | scoped | transient
 /// struct Session { pool: Arc<Pool> }
+///
+/// let c = Container::builder().add::<Pool>().add::<Session>().build()?;
+/// let session = c.scope().resolve::<Session>()?;
+/// # let _ = &session.pool;
+/// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
 /// Struct attribute `#[injectable(..)]` keys:

@@ -141,11 +141,7 @@ pub mod private {
             let mut i = 0;
             if self.len + b.len() > CAP {
                 // Cut on a char boundary, leaving room for "...".
-                let mut end = if self.len < CAP - 3 {
-                    CAP - 3 - self.len
-                } else {
-                    0
-                };
+                let mut end = (CAP - 3).saturating_sub(self.len);
                 while end > 0 && end < b.len() && (b[end] & 0xC0) == 0x80 {
                     end -= 1;
                 }
