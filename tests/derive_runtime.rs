@@ -332,3 +332,48 @@ fn build_validates_a_lifetime_override() {
         "{err}"
     );
 }
+
+// --- Pooled ------------------------------------------------------------------
+
+#[derive(Injectable)]
+#[injectable(pooled = 2)]
+struct Conn {
+    pool: Arc<Pool>,
+}
+
+#[test]
+fn pooled_derive_uses_the_declared_pool_size() {
+    let c = Container::builder()
+        .add::<Pool>()
+        .add::<Conn>()
+        .build()
+        .unwrap();
+    let (s1, s2, s3) = (c.scope(), c.scope(), c.scope());
+    let a = s1.resolve::<Conn>().unwrap();
+    let b = s2.resolve::<Conn>().unwrap();
+    assert!(!Arc::ptr_eq(&a, &b));
+    assert!(
+        Arc::ptr_eq(&a, &s1.resolve::<Conn>().unwrap()),
+        "one per scope"
+    );
+    assert!(Arc::ptr_eq(&a.pool, &b.pool));
+    let err = s3
+        .resolve::<Conn>()
+        .err()
+        .expect("both instances are rented");
+    assert!(
+        matches!(
+            err.kind(),
+            tenure::ResolveErrorKind::PoolExhausted { max: 2 }
+        ),
+        "{err}"
+    );
+    let first = Arc::as_ptr(&a);
+    drop((a, s1));
+    let again = s3.resolve::<Conn>().unwrap();
+    assert_eq!(
+        Arc::as_ptr(&again),
+        first,
+        "the returned instance is rented again"
+    );
+}

@@ -14,6 +14,7 @@ use crate::ctxt::Ctxt;
 pub enum Lifetime {
     Singleton,
     Scoped,
+    Pooled,
     Transient,
 }
 
@@ -22,6 +23,7 @@ impl Lifetime {
         match self {
             Lifetime::Singleton => "singleton",
             Lifetime::Scoped => "scoped",
+            Lifetime::Pooled => "pooled",
             Lifetime::Transient => "transient",
         }
     }
@@ -40,6 +42,8 @@ pub struct Attrs {
     /// The first `#[injectable]` attribute, if any.
     pub attr: Option<Attribute>,
     pub lifetimes: Vec<(Lifetime, Ident)>,
+    /// `pooled = max`: the pool size.
+    pub pool_max: Option<syn::Expr>,
     pub provides: Vec<Type>,
     pub collects: Vec<Type>,
     pub constructors: Vec<Constructor>,
@@ -62,7 +66,7 @@ pub struct FieldAttrs {
     pub sources: Vec<Source>,
 }
 
-const STRUCT_KEYS: &str = "`singleton`, `scoped`, `transient`, `provides = dyn Trait`, \
+const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
                            `collect = dyn Trait`, `constructor = path`, `try_constructor = path` \
                            or `crate = path`";
 
@@ -86,6 +90,12 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
                 "singleton" => out.lifetimes.push((Lifetime::Singleton, key)),
                 "scoped" => out.lifetimes.push((Lifetime::Scoped, key)),
                 "transient" => out.lifetimes.push((Lifetime::Transient, key)),
+                "pooled" => {
+                    if meta.input.peek(Token![=]) {
+                        out.pool_max = Some(meta.value()?.parse()?);
+                    }
+                    out.lifetimes.push((Lifetime::Pooled, key));
+                }
                 "provides" => out.provides.push(meta.value()?.parse()?),
                 "collect" => out.collects.push(meta.value()?.parse()?),
                 "constructor" | "try_constructor" => {

@@ -99,9 +99,14 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 Lifetime::Transient => quote!(#krate::__private::Pin::NONE),
                 _ => quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name)),
             };
-            (pin, quote!(__builder.#method(__lifetime, #path);))
+            let register = register_call(&krate, input, quote!(#path), c.fallible, method);
+            (pin, register)
         }
-        None => (pin_tokens(&krate, input, &name), register_tokens(input)),
+        None => {
+            let factory = factory_tokens(input);
+            let register = register_call(&krate, input, factory, false, quote!(register));
+            (pin_tokens(&krate, input, &name), register)
+        }
     };
     // The captive checks, when the derive sees the dependencies.
     let checks = (constructor.is_none() && input.injected().next().is_some()).then_some(());
@@ -203,6 +208,7 @@ fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {
     let variant = match lifetime {
         Lifetime::Singleton => quote!(Singleton),
         Lifetime::Scoped => quote!(Scoped),
+        Lifetime::Pooled => quote!(Pooled),
         Lifetime::Transient => quote!(Transient),
     };
     quote!(#krate::Lifetime::#variant)
@@ -250,7 +256,36 @@ fn field_span(f: &Field<'_>) -> Span {
     }
 }
 
-fn register_tokens(input: &Input<'_>) -> TokenStream {
+/// The registration of `factory` with the lifetime `add` passes; with
+/// `pooled = max`, a pooled registration gets that pool size.
+fn register_call(
+    krate: &Path,
+    input: &Input<'_>,
+    factory: TokenStream,
+    fallible: bool,
+    method: TokenStream,
+) -> TokenStream {
+    let Some(max) = &input.attrs.pool_max else {
+        return quote!(__builder.#method(__lifetime, #factory););
+    };
+    let pooled = if fallible {
+        quote!(try_pooled)
+    } else {
+        quote!(pooled)
+    };
+    quote! {
+        let __factory = #factory;
+        if __lifetime == #krate::Lifetime::Pooled {
+            __builder.#pooled(#max, __factory);
+        } else {
+            __builder.#method(__lifetime, __factory);
+        }
+    }
+}
+
+/// The factory closure: takes the injected fields as one tuple, computes
+/// the others.
+fn factory_tokens(input: &Input<'_>) -> TokenStream {
     let injected: Vec<(Ident, &Type)> = input
         .injected()
         .enumerate()
@@ -273,10 +308,10 @@ fn register_tokens(input: &Input<'_>) -> TokenStream {
         quote!(#member: #value)
     });
     quote! {
-        __builder.register(__lifetime, |__deps: #types| {
+        |__deps: #types| {
             let #pattern = __deps;
             Self { #(#inits),* }
-        });
+        }
     }
 }
 

@@ -18,7 +18,7 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
         [] => {
             let msg = format!(
                 "missing lifetime: `{name}` needs `#[injectable(singleton)]`, \
-                 `#[injectable(scoped)]` or `#[injectable(transient)]`"
+                 `#[injectable(scoped)]`, `#[injectable(pooled)]` or `#[injectable(transient)]`"
             );
             match &attrs.attr {
                 Some(attr) => cx.error_spanned_by(attr, msg),

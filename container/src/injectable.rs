@@ -35,7 +35,7 @@ use crate::{ContainerBuilder, Lifetime};
 /// The hidden items are the derive's interface to tenure; they are not
 /// meant to be written by hand and may change in any release.
 pub trait Injectable: Sized + Send + Sync + 'static {
-    /// The lifetime declared by `#[injectable(singleton | scoped | transient)]`.
+    /// The lifetime declared by `#[injectable(singleton | scoped | pooled | transient)]`.
     const LIFETIME: Lifetime;
 
     /// The shortest cached lifetime an instance keeps alive while it is
@@ -249,9 +249,12 @@ pub mod private {
     }
 
     /// The compile error for the field `field` (`name: Type`) of `holder`,
-    /// if what it keeps alive (`pin`) lives shorter than `lifetime`.
+    /// if what it keeps alive (`pin`) is shorter than a `lifetime` service
+    /// may hold ([`Lifetime::min_held_rank`]: a pooled service, reused
+    /// scope after scope, may hold only singletons).
     pub const fn captive(lifetime: Lifetime, pin: Pin, holder: &str, field: &str) -> Option<Text> {
-        let (Some(h), Some(p), Some(pinned)) = (lifetime.rank(), rank(pin.lifetime), pin.lifetime)
+        let (Some(h), Some(p), Some(pinned)) =
+            (lifetime.min_held_rank(), rank(pin.lifetime), pin.lifetime)
         else {
             return None;
         };
@@ -277,7 +280,8 @@ pub mod private {
                 .push("\n  fix: make `")
                 .push(holder)
                 .push("` ")
-                .push(pinned.as_str())
+                // Scoped holds scoped and pooled services alike.
+                .push(if p == 1 { "scoped" } else { pinned.as_str() })
                 .push(" or transient, or inject `Factory<_>` (it holds nothing) and create the ")
                 .push(pinned.as_str())
                 .push(" service in a scope the caller passes"),

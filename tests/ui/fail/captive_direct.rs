@@ -21,4 +21,11 @@ struct Deferred {
     session: Lazy<Session>,
 }
 
+// A pooled instance serves scope after scope: it may hold only singletons.
+#[derive(Injectable)]
+#[injectable(pooled = 4)]
+struct Connection {
+    session: Arc<Session>,
+}
+
 fn main() {}
