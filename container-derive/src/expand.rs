@@ -41,6 +41,7 @@ fn fallback(node: &DeriveInput, err: syn::Error) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
             const LIFETIME: #krate::Lifetime = #krate::Lifetime::Transient;
+            const NAME: &'static str = "";
             const PIN: #krate::__private::Pin = #krate::__private::Pin::NONE;
             const CHECK: () = ();
             fn register(_: &mut #krate::ContainerBuilder, _: #krate::Lifetime) {
@@ -180,6 +181,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
         #[automatically_derived]
         impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
             const LIFETIME: #krate::Lifetime = #lifetime;
+
+            const NAME: &'static str = #name;
 
             const PIN: #krate::__private::Pin = {
                 #[allow(unused_imports)]

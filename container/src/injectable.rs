@@ -38,6 +38,10 @@ pub trait Injectable: Sized + Send + Sync + 'static {
     /// The lifetime declared by `#[injectable(singleton | scoped | pooled | transient)]`.
     const LIFETIME: Lifetime;
 
+    /// The type's name, as written in the struct, for messages.
+    #[doc(hidden)]
+    const NAME: &'static str;
+
     /// The shortest cached lifetime an instance keeps alive while it is
     /// held, as far as the types tell: itself when it is cached, the
     /// shortest of its dependencies when it is transient.
@@ -337,7 +341,11 @@ pub mod private {
     }
 
     impl<T: Injectable> Probe<Lazy<T>> {
-        /// `T`'s pin: a lazy handle still holds what it resolves.
-        pub const PIN: Pin = T::PIN;
+        /// A lazy handle still holds what it resolves: `T` itself when `T`
+        /// is cached. For a transient `T`, what it would hold is left to
+        /// `build()`: `Lazy` is how a cycle is broken, and following it
+        /// here would make the compiler evaluate the cycle's constants in a
+        /// circle (an error for a graph `build()` accepts).
+        pub const PIN: Pin = Pin::cached(T::LIFETIME, T::NAME);
     }
 }

@@ -121,6 +121,19 @@ struct Wide {
     k: Arc<Session>, l: Arc<Session>, m: Arc<Session>, n: Arc<dyn Clock>,
 }
 
+// A cycle broken by `Lazy`, through transients.
+#[derive(Injectable)]
+#[injectable(transient)]
+struct Ping {
+    pong: Arc<Pong>,
+}
+
+#[derive(Injectable)]
+#[injectable(transient)]
+struct Pong {
+    ping: Lazy<Ping>,
+}
+
 // The runtime crate under another path.
 mod elsewhere {
     pub use tenure as di;
@@ -145,6 +158,8 @@ fn main() {
         .add::<Connection>()
         .add::<Wide>()
         .add::<Renamed>()
+        .add::<Ping>()
+        .add::<Pong>()
         .build()
         .unwrap();
     let scope = c.scope();
@@ -162,4 +177,6 @@ fn main() {
     let _ = (&p.formatter.clock, &p.sessions, &p.named);
     let _ = c.resolve::<Repo<dyn Clock, 3>>().unwrap().clock;
     c.resolve::<Renamed>().unwrap();
+    let ping = c.resolve::<Ping>().unwrap();
+    assert!(!ping.pong.ping.is_resolved());
 }
