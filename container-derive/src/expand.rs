@@ -19,16 +19,24 @@ pub fn derive(node: &DeriveInput) -> TokenStream {
     }
     match (cx.check(), input) {
         (Ok(()), Some(input)) => expand(&input),
-        (Err(err), _) => fallback(node, err),
+        (Err(err), input) => fallback(node, input.as_ref().map(krate), err),
         (Ok(()), None) => unreachable!("tenure-derive bug: no model and no error"),
+    }
+}
+
+/// The path of the runtime crate: `::tenure`, or `crate = path`.
+fn krate(input: &Input<'_>) -> Path {
+    match input.attrs.krates.first() {
+        Some((_, path)) => path.clone(),
+        None => syn::parse_quote!(::tenure),
     }
 }
 
 /// On error: the errors, plus an impl that compiles so that the user's
 /// other uses of the type (`add::<T>()`) do not add errors of their own.
 /// It is never run: the crate does not compile.
-fn fallback(node: &DeriveInput, err: syn::Error) -> TokenStream {
-    let krate = quote!(::tenure);
+fn fallback(node: &DeriveInput, krate: Option<Path>, err: syn::Error) -> TokenStream {
+    let krate = krate.unwrap_or_else(|| syn::parse_quote!(::tenure));
     let ident = &node.ident;
     let (impl_generics, ty_generics, where_clause) = node.generics.split_for_impl();
     let errors = err.to_compile_error();
@@ -53,10 +61,7 @@ fn fallback(node: &DeriveInput, err: syn::Error) -> TokenStream {
 }
 
 fn expand(input: &Input<'_>) -> TokenStream {
-    let krate: Path = match input.attrs.krates.first() {
-        Some((_, path)) => path.clone(),
-        None => syn::parse_quote!(::tenure),
-    };
+    let krate = krate(input);
     let ident = &input.original.ident;
     let name = ident.to_string();
     let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
@@ -64,8 +69,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let constructor = input.attrs.constructors.first();
 
     // Bounds: each injected field type is a dependency. For a generic
-    // struct these carry the bounds the impl needs; for any struct they put
-    // the "cannot be injected" error on the field's type.
+    // struct these carry the bounds the impl needs.
     let mut where_clause = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
@@ -110,7 +114,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
         }
     };
     // The captive checks, when the derive sees the dependencies.
-    let checks = (constructor.is_none() && input.injected().next().is_some()).then_some(());
+    let has_checks = constructor.is_none() && input.injected().next().is_some();
 
     let provide = input
         .attrs
@@ -130,9 +134,9 @@ fn expand(input: &Input<'_>) -> TokenStream {
     // that does not depend on the impl (so a field that cannot be injected
     // is one error, not two); `CHECK` is then empty. A generic struct is
     // checked where `add::<T>()` names its parameters, through `CHECK`.
-    let (check, run_check) = match (checks, input.is_generic()) {
-        (None, _) => (quote!(()), None),
-        (Some(()), true) => {
+    let (check, run_check) = match (has_checks, input.is_generic()) {
+        (false, _) => (quote!(()), None),
+        (true, true) => {
             let stmts = check_tokens(&krate, input, &name, quote!(Self::LIFETIME));
             let check = quote! {{
                 #[allow(unused_imports)]
@@ -141,7 +145,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }};
             (check, None)
         }
-        (Some(()), false) => {
+        (true, false) => {
             let stmts = check_tokens(&krate, input, &name, quote!(LIFETIME));
             let tail = quote_spanned!(ident.span()=> CAPTIVE_DEPENDENCY_CHECK);
             let run = quote! {

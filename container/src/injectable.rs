@@ -32,6 +32,22 @@ use crate::{ContainerBuilder, Lifetime};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
+/// # Compile-time checks, and what is left to `build()`
+///
+/// Each derived type carries its declared lifetime and, as a hidden
+/// constant, the shortest cached lifetime it keeps alive (itself when it is
+/// cached; the shortest of its fields when it is transient). The derive
+/// emits a constant per struct that fails to compile when a field keeps
+/// alive a service that lives shorter than its holder may hold, directly or
+/// through any chain of derived transients; the error points at the field.
+///
+/// That is possible where the types say it: a field naming a derived type
+/// (`Arc<T>`, `Option<Arc<T>>`, `Vec<Arc<T>>`, `Lazy<T>` of a cached `T`).
+/// `Arc<dyn Trait>`, types registered with closures, constructor arguments
+/// and [`add_as`](ContainerBuilder::add_as) overrides are checked by
+/// `build()`, which checks every registration in any case. A generic struct
+/// is checked in `add::<T>()`, at `cargo build`.
+///
 /// The hidden items are the derive's interface to tenure; they are not
 /// meant to be written by hand and may change in any release.
 pub trait Injectable: Sized + Send + Sync + 'static {
@@ -347,5 +363,59 @@ pub mod private {
         /// here would make the compiler evaluate the cycle's constants in a
         /// circle (an error for a graph `build()` accepts).
         pub const PIN: Pin = Pin::cached(T::LIFETIME, T::NAME);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::private::{Pin, Text, captive};
+    use crate::Lifetime;
+
+    #[test]
+    fn text_cuts_at_a_char_boundary_and_marks_the_cut() {
+        let long = "é".repeat(400); // 800 bytes
+        let t = Text::new().push("ab").push(&long).push("never");
+        let s = t.as_str();
+        assert!(s.starts_with("abé"), "{s}");
+        assert!(s.ends_with("..."), "{s}");
+        assert!(s.len() <= 512 && s.len() >= 509, "{}", s.len());
+    }
+
+    #[test]
+    fn pin_keeps_the_shortest_and_its_path() {
+        let scoped = Pin::cached(Lifetime::Scoped, "Session");
+        let single = Pin::cached(Lifetime::Singleton, "Config");
+        let via = Pin::NONE.shorter(single).shorter(scoped).through("Repo");
+        let msg = captive(Lifetime::Singleton, via, "Helper", "repo: Arc<Repo>")
+            .expect("a singleton holding a scoped service through a transient is captive");
+        assert_eq!(
+            msg.as_str(),
+            "captive dependency: singleton `Helper` field `repo: Arc<Repo>` keeps a scoped \
+             service alive\n  path: singleton `Helper` -> transient `Repo` -> scoped `Session`\n  \
+             fix: make `Helper` scoped or transient, or inject `Factory<_>` (it holds nothing) \
+             and create the scoped service in a scope the caller passes"
+        );
+    }
+
+    #[test]
+    fn allowed_holdings_are_not_captive() {
+        let scoped = Pin::cached(Lifetime::Scoped, "Session");
+        let single = Pin::cached(Lifetime::Singleton, "Config");
+        assert!(captive(Lifetime::Scoped, scoped, "A", "s").is_none());
+        assert!(captive(Lifetime::Singleton, single, "A", "c").is_none());
+        assert!(captive(Lifetime::Transient, scoped, "A", "s").is_none());
+        assert!(captive(Lifetime::Singleton, Pin::NONE, "A", "x").is_none());
+        assert!(
+            captive(
+                Lifetime::Singleton,
+                Pin::cached(Lifetime::Transient, "T"),
+                "A",
+                "t"
+            )
+            .is_none()
+        );
+        // A pooled service may hold only singletons.
+        assert!(captive(Lifetime::Pooled, scoped, "A", "s").is_some());
+        assert!(captive(Lifetime::Pooled, single, "A", "c").is_none());
     }
 }
