@@ -202,6 +202,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Vec<Arc<T>> {
 
 macro_rules! impl_inject_tuple {
     ($($A:ident),*) => {
+        #[diagnostic::do_not_recommend]
         impl<$($A: Inject),*> Inject for ($($A,)*) {
             #[allow(unused_variables)]
             fn declare(decls: &mut Declarations) {

@@ -136,6 +136,7 @@ mod error;
 mod factory;
 mod handles;
 mod inject;
+mod injectable;
 mod key;
 mod lifetime;
 mod macros;
@@ -157,7 +158,16 @@ pub use error::{BuildError, DependencyKind, Problem, ResolveError, ResolveErrorK
 pub use factory::{FactoryFn, FactoryResult};
 pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
+pub use injectable::Injectable;
 pub use lifetime::Lifetime;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
 pub use scope::Scope;
+
+/// `#[derive(Injectable)]`: see [`Injectable`] and the README section
+/// "Deriving `Injectable`". Feature `derive` (on by default).
+#[cfg(feature = "derive")]
+pub use tenure_derive::Injectable;
+
+#[doc(hidden)]
+pub use injectable::private as __private;

@@ -1,0 +1,182 @@
+//! The attributes: `#[injectable(..)]` on the struct, `#[inject(..)]` on a
+//! field. Parsing records what was written (with the `syn` nodes, for
+//! spans), including repeated keys; [`valid`](crate::valid) judges it.
+
+use proc_macro2::TokenTree;
+use syn::meta::ParseNestedMeta;
+use syn::parse::ParseStream;
+use syn::{Attribute, ExprPath, Ident, LitStr, Path, Token, Type};
+
+use crate::ctxt::Ctxt;
+
+/// A declared lifetime.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Lifetime {
+    Singleton,
+    Scoped,
+    Pooled,
+    Transient,
+}
+
+impl Lifetime {
+    pub fn name(self) -> &'static str {
+        match self {
+            Lifetime::Singleton => "singleton",
+            Lifetime::Scoped => "scoped",
+            Lifetime::Pooled => "pooled",
+            Lifetime::Transient => "transient",
+        }
+    }
+}
+
+/// `constructor = path` or `try_constructor = path`.
+pub struct Constructor {
+    pub key: Ident,
+    pub path: ExprPath,
+    pub fallible: bool,
+}
+
+/// `#[injectable(..)]`, every key as written.
+#[derive(Default)]
+pub struct Attrs {
+    /// The first `#[injectable]` attribute, if any.
+    pub attr: Option<Attribute>,
+    pub lifetimes: Vec<(Lifetime, Ident)>,
+    /// `pooled = max`: the pool size.
+    pub pool_max: Option<syn::Expr>,
+    pub provides: Vec<Type>,
+    pub collects: Vec<Type>,
+    pub constructors: Vec<Constructor>,
+    pub krates: Vec<(Ident, Path)>,
+}
+
+/// Where a field's value comes from, when it is not injected.
+pub enum Source {
+    /// `#[inject(default)]`
+    Default(Ident),
+    /// `#[inject(with = path)]`
+    With(Ident, ExprPath),
+}
+
+/// `#[inject(..)]`, every key as written.
+#[derive(Default)]
+pub struct FieldAttrs {
+    /// The first `#[inject]` attribute, if any.
+    pub attr: Option<Attribute>,
+    pub sources: Vec<Source>,
+}
+
+const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
+                           `collect = dyn Trait`, `constructor = path`, `try_constructor = path` \
+                           or `crate = path`";
+
+pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
+    let mut out = Attrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("injectable")) {
+        out.attr.get_or_insert_with(|| attr.clone());
+        if let Err(err) = attr.meta.require_list() {
+            cx.syn_error(syn::Error::new(
+                err.span(),
+                "expected `#[injectable(singleton)]`, `#[injectable(scoped)]` or `#[injectable(transient)]`",
+            ));
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            let Some(key) = meta.path.get_ident().cloned() else {
+                unknown(cx, &meta, "#[injectable(..)]", STRUCT_KEYS)?;
+                return Ok(());
+            };
+            match key.to_string().as_str() {
+                "singleton" => out.lifetimes.push((Lifetime::Singleton, key)),
+                "scoped" => out.lifetimes.push((Lifetime::Scoped, key)),
+                "transient" => out.lifetimes.push((Lifetime::Transient, key)),
+                "pooled" => {
+                    if meta.input.peek(Token![=]) {
+                        out.pool_max = Some(meta.value()?.parse()?);
+                    }
+                    out.lifetimes.push((Lifetime::Pooled, key));
+                }
+                "provides" => out.provides.push(meta.value()?.parse()?),
+                "collect" => out.collects.push(meta.value()?.parse()?),
+                "constructor" | "try_constructor" => {
+                    let path = path_value(meta.value()?)?;
+                    let fallible = key == "try_constructor";
+                    out.constructors.push(Constructor {
+                        key,
+                        path,
+                        fallible,
+                    });
+                }
+                "crate" => {
+                    let path = path_value(meta.value()?)?;
+                    out.krates.push((key, path.path));
+                }
+                _ => unknown(cx, &meta, "#[injectable(..)]", STRUCT_KEYS)?,
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    out
+}
+
+pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
+    let mut out = FieldAttrs::default();
+    for attr in attrs.iter().filter(|a| a.path().is_ident("inject")) {
+        out.attr.get_or_insert_with(|| attr.clone());
+        if let Err(err) = attr.meta.require_list() {
+            cx.syn_error(syn::Error::new(
+                err.span(),
+                "expected `#[inject(default)]` or `#[inject(with = path)]`",
+            ));
+            continue;
+        }
+        let result = attr.parse_nested_meta(|meta| {
+            match meta.path.get_ident() {
+                Some(key) if key == "default" => out.sources.push(Source::Default(key.clone())),
+                Some(key) if key == "with" => {
+                    let key = key.clone();
+                    let path = path_value(meta.value()?)?;
+                    out.sources.push(Source::With(key, path));
+                }
+                _ => unknown(cx, &meta, "#[inject(..)]", "`default` or `with = path`")?,
+            }
+            Ok(())
+        });
+        if let Err(err) = result {
+            cx.syn_error(err);
+        }
+    }
+    out
+}
+
+/// `path` or `"path"` (the string form, as serde writes it).
+fn path_value(input: ParseStream<'_>) -> syn::Result<ExprPath> {
+    if input.peek(LitStr) {
+        let lit: LitStr = input.parse()?;
+        lit.parse()
+    } else {
+        input.parse()
+    }
+}
+
+/// Records an unknown key and skips its value, so that the keys after it
+/// are still checked.
+fn unknown(cx: &Ctxt, meta: &ParseNestedMeta<'_>, attr: &str, expected: &str) -> syn::Result<()> {
+    let path = &meta.path;
+    let name = quote::quote!(#path).to_string().replace(' ', "");
+    cx.error_spanned_by(
+        &meta.path,
+        format!("unknown key `{name}` in `{attr}`: expected {expected}"),
+    );
+    let input = meta.input;
+    if input.peek(Token![=]) {
+        input.parse::<Token![=]>()?;
+    }
+    while !input.is_empty() && !input.peek(Token![,]) {
+        input.parse::<TokenTree>()?;
+    }
+    Ok(())
+}

@@ -1,0 +1,377 @@
+//! Code generation: the `Injectable` impl and, for a non-generic struct,
+//! the constant that runs its compile-time captive check.
+
+use proc_macro2::{Span, TokenStream, TokenTree};
+use quote::{ToTokens, format_ident, quote, quote_spanned};
+use syn::spanned::Spanned;
+use syn::{DeriveInput, Ident, Member, Path, Type};
+
+use crate::ast::{Field, Input};
+use crate::attr::{Lifetime, Source};
+use crate::ctxt::Ctxt;
+use crate::valid::{self, CHUNK};
+
+pub fn derive(node: &DeriveInput) -> TokenStream {
+    let cx = Ctxt::new();
+    let input = Input::from_syn(&cx, node);
+    if let Some(input) = &input {
+        valid::check(&cx, input);
+    }
+    match (cx.check(), input) {
+        (Ok(()), Some(input)) => expand(&input),
+        (Err(err), input) => fallback(node, input.as_ref().map(krate), err),
+        (Ok(()), None) => unreachable!("tenure-derive bug: no model and no error"),
+    }
+}
+
+/// The path of the runtime crate: `::tenure`, or `crate = path`.
+fn krate(input: &Input<'_>) -> Path {
+    match input.attrs.krates.first() {
+        Some((_, path)) => path.clone(),
+        None => syn::parse_quote!(::tenure),
+    }
+}
+
+/// On error: the errors, plus an impl that compiles so that the user's
+/// other uses of the type (`add::<T>()`) do not add errors of their own.
+/// It is never run: the crate does not compile.
+fn fallback(node: &DeriveInput, krate: Option<Path>, err: syn::Error) -> TokenStream {
+    let krate = krate.unwrap_or_else(|| syn::parse_quote!(::tenure));
+    let ident = &node.ident;
+    let (impl_generics, ty_generics, where_clause) = node.generics.split_for_impl();
+    let errors = err.to_compile_error();
+    if node.generics.lifetimes().next().is_some() {
+        // A stub would add errors of its own: services are `'static`.
+        return errors;
+    }
+    quote! {
+        #errors
+        #[automatically_derived]
+        impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
+            const LIFETIME: #krate::Lifetime = #krate::Lifetime::Transient;
+            const NAME: &'static str = "";
+            const PIN: #krate::__private::Pin = #krate::__private::Pin::NONE;
+            const CHECK: () = ();
+            fn register(_: &mut #krate::ContainerBuilder, _: #krate::Lifetime) {
+                ::core::unreachable!("tenure: #[derive(Injectable)] failed to compile")
+            }
+            fn provide(_: &mut #krate::ContainerBuilder) {}
+        }
+    }
+}
+
+fn expand(input: &Input<'_>) -> TokenStream {
+    let krate = krate(input);
+    let ident = &input.original.ident;
+    let name = ident.to_string();
+    let (impl_generics, ty_generics, where_clause) = input.original.generics.split_for_impl();
+    let lifetime = lifetime_tokens(&krate, input.lifetime());
+    let constructor = input.attrs.constructors.first();
+
+    // Bounds: each injected field type is a dependency. For a generic
+    // struct these carry the bounds the impl needs.
+    let mut where_clause = where_clause
+        .cloned()
+        .unwrap_or_else(|| syn::parse_quote!(where));
+    if constructor.is_none() {
+        for f in input.injected() {
+            let ty = f.ty;
+            // Higher-ranked, so that a wrong field type is not a second
+            // error here (rustc checks only bounds without any variable at
+            // the definition); the assertion below reports it at the type.
+            where_clause
+                .predicates
+                .push(syn::parse_quote!(for<'__tenure> #ty: #krate::Inject));
+        }
+    }
+    if input.is_generic() {
+        where_clause
+            .predicates
+            .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+    }
+
+    let (pin, register) = match constructor {
+        Some(c) => {
+            let path = &c.path;
+            let method = if c.fallible {
+                quote_spanned!(c.key.span()=> try_register)
+            } else {
+                quote_spanned!(c.key.span()=> register)
+            };
+            let pin = match input.lifetime() {
+                // A transient pins what its constructor's arguments pin,
+                // which the derive cannot see: left to `build()`.
+                Lifetime::Transient => quote!(#krate::__private::Pin::NONE),
+                _ => quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name)),
+            };
+            let register = register_call(&krate, input, quote!(#path), c.fallible, method);
+            (pin, register)
+        }
+        None => {
+            let factory = factory_tokens(input);
+            let register = register_call(&krate, input, factory, false, quote!(register));
+            (pin_tokens(&krate, input, &name), register)
+        }
+    };
+    // The captive checks, when the derive sees the dependencies.
+    let has_checks = constructor.is_none() && input.injected().next().is_some();
+
+    let provide = input
+        .attrs
+        .provides
+        .iter()
+        .map(|d| (d, quote!(bind)))
+        .chain(input.attrs.collects.iter().map(|d| (d, quote!(collect))))
+        .map(|(d, method)| {
+            quote_spanned! {d.span()=>
+                __builder.#method::<#d, Self>(
+                    |service: ::std::sync::Arc<Self>| -> ::std::sync::Arc<#d> { service },
+                );
+            }
+        });
+
+    // A non-generic struct is checked where it is defined, in a constant
+    // that does not depend on the impl (so a field that cannot be injected
+    // is one error, not two); `CHECK` is then empty. A generic struct is
+    // checked where `add::<T>()` names its parameters, through `CHECK`.
+    let (check, run_check) = match (has_checks, input.is_generic()) {
+        (false, _) => (quote!(()), None),
+        (true, true) => {
+            let stmts = check_tokens(&krate, input, &name, quote!(Self::LIFETIME));
+            let check = quote! {{
+                #[allow(unused_imports)]
+                use #krate::__private::ProbeFallback as _;
+                #stmts
+            }};
+            (check, None)
+        }
+        (true, false) => {
+            let stmts = check_tokens(&krate, input, &name, quote!(LIFETIME));
+            let tail = quote_spanned!(ident.span()=> CAPTIVE_DEPENDENCY_CHECK);
+            let run = quote! {
+                const _: () = {
+                    #[allow(unused_imports)]
+                    use #krate::__private::ProbeFallback as _;
+                    const LIFETIME: #krate::Lifetime = #lifetime;
+                    const CAPTIVE_DEPENDENCY_CHECK: () = { #stmts };
+                    #tail
+                };
+            };
+            (quote!(()), Some(run))
+        }
+    };
+    let assert_fields = constructor.is_none().then(|| {
+        // A type that names a type parameter is checked by the impl's
+        // bounds instead, where `add::<T>()` instantiates it.
+        let params: Vec<String> = input
+            .original
+            .generics
+            .type_params()
+            .map(|p| p.ident.to_string())
+            .collect();
+        let asserts = input
+            .injected()
+            .filter(|f| !mentions(f.ty, &params))
+            .map(|f| {
+                let ty = f.ty;
+                quote_spanned!(ty.span()=> #krate::__private::assert_field::<#ty>();)
+            });
+        quote! {
+            const _: () = { #(#asserts)* };
+        }
+    });
+
+    quote! {
+        #[automatically_derived]
+        impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
+            const LIFETIME: #krate::Lifetime = #lifetime;
+
+            const NAME: &'static str = #name;
+
+            const PIN: #krate::__private::Pin = {
+                #[allow(unused_imports)]
+                use #krate::__private::ProbeFallback as _;
+                #pin
+            };
+
+            const CHECK: () = #check;
+
+            #[track_caller]
+            fn register(__builder: &mut #krate::ContainerBuilder, __lifetime: #krate::Lifetime) {
+                #register
+            }
+
+            #[track_caller]
+            fn provide(__builder: &mut #krate::ContainerBuilder) {
+                #(#provide)*
+            }
+        }
+        #run_check
+        #assert_fields
+    }
+}
+
+fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {
+    let variant = match lifetime {
+        Lifetime::Singleton => quote!(Singleton),
+        Lifetime::Scoped => quote!(Scoped),
+        Lifetime::Pooled => quote!(Pooled),
+        Lifetime::Transient => quote!(Transient),
+    };
+    quote!(#krate::Lifetime::#variant)
+}
+
+fn probe(krate: &Path, ty: &Type) -> TokenStream {
+    quote!(<#krate::__private::Probe<#ty>>::PIN)
+}
+
+/// What an instance keeps alive: itself when cached; when transient, the
+/// shortest of what its fields keep alive.
+fn pin_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
+    if input.lifetime() != Lifetime::Transient {
+        return quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name));
+    }
+    let fields = input.injected().map(|f| probe(krate, f.ty));
+    quote! {
+        #krate::__private::Pin::NONE
+            #(.shorter(#fields))*
+            .through(#name)
+    }
+}
+
+/// One compile-time check per injected field, spanned at the field.
+fn check_tokens(krate: &Path, input: &Input<'_>, name: &str, lifetime: TokenStream) -> TokenStream {
+    let checks = input.injected().map(|f| {
+        let pin = probe(krate, f.ty);
+        let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
+        let span = field_span(f);
+        quote_spanned! {span=>
+            if let ::core::option::Option::Some(msg) =
+                #krate::__private::captive(#lifetime, #pin, #name, #desc)
+            {
+                ::core::panic!("{}", msg.as_str())
+            }
+        }
+    });
+    quote!(#(#checks)*)
+}
+
+fn field_span(f: &Field<'_>) -> Span {
+    match &f.original.ident {
+        Some(ident) => ident.span(),
+        None => f.ty.span(),
+    }
+}
+
+/// The registration of `factory` with the lifetime `add` passes; with
+/// `pooled = max`, a pooled registration gets that pool size.
+fn register_call(
+    krate: &Path,
+    input: &Input<'_>,
+    factory: TokenStream,
+    fallible: bool,
+    method: TokenStream,
+) -> TokenStream {
+    let Some(max) = &input.attrs.pool_max else {
+        return quote!(__builder.#method(__lifetime, #factory););
+    };
+    let pooled = if fallible {
+        quote!(try_pooled)
+    } else {
+        quote!(pooled)
+    };
+    quote! {
+        let __factory = #factory;
+        if __lifetime == #krate::Lifetime::Pooled {
+            __builder.#pooled(#max, __factory);
+        } else {
+            __builder.#method(__lifetime, __factory);
+        }
+    }
+}
+
+/// The factory closure: takes the injected fields as one tuple, computes
+/// the others.
+fn factory_tokens(input: &Input<'_>) -> TokenStream {
+    let injected: Vec<(Ident, &Type)> = input
+        .injected()
+        .enumerate()
+        .map(|(i, f)| (format_ident!("__dep{}", i), f.ty))
+        .collect();
+    let (pattern, types) = chunked(&injected);
+    let mut next = injected.iter().map(|(v, _)| v);
+    let inits = input.fields.iter().map(|f| {
+        let member = &f.member;
+        let value = match f.attrs.sources.first() {
+            None => next
+                .next()
+                .expect("tenure-derive bug: injected fields out of step")
+                .to_token_stream(),
+            Some(Source::Default(_)) => {
+                quote_spanned!(f.ty.span()=> ::core::default::Default::default())
+            }
+            Some(Source::With(_, path)) => quote_spanned!(path.span()=> #path()),
+        };
+        quote!(#member: #value)
+    });
+    quote! {
+        |__deps: #types| {
+            let #pattern = __deps;
+            Self { #(#inits),* }
+        }
+    }
+}
+
+/// The dependencies as one tuple (nested in tuples of at most 12, the
+/// largest `Inject` tuple), and the pattern that takes it apart.
+fn chunked(deps: &[(Ident, &Type)]) -> (TokenStream, TokenStream) {
+    if deps.len() <= CHUNK {
+        let vars = deps.iter().map(|(v, _)| v);
+        let tys = deps.iter().map(|(_, t)| t);
+        return (quote!((#(#vars,)*)), quote!((#(#tys,)*)));
+    }
+    let (pats, tys): (Vec<_>, Vec<_>) = deps.chunks(CHUNK).map(chunked).unzip();
+    (quote!((#(#pats,)*)), quote!((#(#tys,)*)))
+}
+
+/// Whether `ty` names one of `params`.
+fn mentions(ty: &Type, params: &[String]) -> bool {
+    fn walk(tokens: TokenStream, params: &[String]) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => params.iter().any(|p| i == p),
+            TokenTree::Group(g) => walk(g.stream(), params),
+            _ => false,
+        })
+    }
+    !params.is_empty() && walk(ty.to_token_stream(), params)
+}
+
+fn member_name(m: &Member) -> String {
+    match m {
+        Member::Named(i) => i.to_string(),
+        Member::Unnamed(i) => i.index.to_string(),
+    }
+}
+
+/// A type as a person writes it: `Arc<dyn Clock>`, not `Arc < dyn Clock >`.
+pub fn type_name(ty: &Type) -> String {
+    let mut s = ty.to_token_stream().to_string();
+    for (from, to) in [
+        (" < ", "<"),
+        ("< ", "<"),
+        (" <", "<"),
+        (" >", ">"),
+        (" :: ", "::"),
+        (":: ", "::"),
+        (" ,", ","),
+        ("& ", "&"),
+        ("( ", "("),
+        (" )", ")"),
+        ("[ ", "["),
+        (" ]", "]"),
+        (" ;", ";"),
+    ] {
+        s = s.replace(from, to);
+    }
+    s
+}

@@ -1,0 +1,109 @@
+//! Checks of the model that the parser cannot make alone. Every problem is
+//! recorded; none stops the others from being found.
+
+use syn::GenericParam;
+
+use crate::ast::Input;
+use crate::attr::Source;
+use crate::ctxt::Ctxt;
+
+/// Dependencies per tuple: `Inject` is implemented for tuples up to 12.
+pub const CHUNK: usize = 12;
+
+pub fn check(cx: &Ctxt, input: &Input<'_>) {
+    let name = &input.original.ident;
+    let attrs = &input.attrs;
+
+    match attrs.lifetimes.as_slice() {
+        [] => {
+            let msg = format!(
+                "missing lifetime: `{name}` needs `#[injectable(singleton)]`, \
+                 `#[injectable(scoped)]`, `#[injectable(pooled)]` or `#[injectable(transient)]`"
+            );
+            match &attrs.attr {
+                Some(attr) => cx.error_spanned_by(attr, msg),
+                None => cx.error_spanned_by(name, msg),
+            }
+        }
+        [(first, _), rest @ ..] => {
+            for (_, ident) in rest {
+                cx.error_spanned_by(
+                    ident,
+                    format!(
+                        "two lifetimes: `{name}` is already `{}`; a service has exactly one lifetime",
+                        first.name(),
+                    ),
+                );
+            }
+        }
+    }
+
+    for (key, types) in [("provides", &attrs.provides), ("collect", &attrs.collects)] {
+        for ty in types {
+            if !matches!(ty, syn::Type::TraitObject(_)) {
+                let written = crate::expand::type_name(ty);
+                cx.error_spanned_by(
+                    ty,
+                    format!(
+                        "`{key} = {written}`: expected a trait object, as in `{key} = dyn Trait`; \
+                         `{key}` makes the service available as `Arc<dyn Trait>`"
+                    ),
+                );
+            }
+        }
+    }
+
+    for c in attrs.constructors.iter().skip(1) {
+        cx.error_spanned_by(
+            &c.key,
+            "only one `constructor` or `try_constructor` per struct",
+        );
+    }
+    for (key, _) in attrs.krates.iter().skip(1) {
+        cx.error_spanned_by(key, "`crate` is given twice");
+    }
+
+    for param in &input.original.generics.params {
+        if let GenericParam::Lifetime(l) = param {
+            cx.error_spanned_by(
+                l,
+                "a service is `'static`, so it cannot have lifetime parameters: hold `Arc<T>` \
+                 instead of `&T`",
+            );
+        }
+    }
+
+    for field in &input.fields {
+        if let (Some(c), Some(attr)) = (attrs.constructors.first(), &field.attrs.attr) {
+            cx.error_spanned_by(
+                attr,
+                format!(
+                    "`#[inject(..)]` has no effect with `{}`: the constructor's arguments are the \
+                     dependencies",
+                    c.key
+                ),
+            );
+        }
+        for source in field.attrs.sources.iter().skip(1) {
+            let key = match source {
+                Source::Default(k) | Source::With(k, _) => k,
+            };
+            cx.error_spanned_by(
+                key,
+                "a field takes one of `#[inject(default)]` or `#[inject(with = path)]`, not both",
+            );
+        }
+    }
+
+    let injected = input.injected().count();
+    if attrs.constructors.is_empty() && injected > CHUNK * CHUNK {
+        cx.error_spanned_by(
+            name,
+            format!(
+                "`{name}` has {injected} injected fields; at most {} are supported. Group some \
+                 into a derived struct of their own",
+                CHUNK * CHUNK
+            ),
+        );
+    }
+}

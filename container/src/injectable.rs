@@ -1,0 +1,421 @@
+//! [`Injectable`]: types that wire themselves, usually through
+//! `#[derive(Injectable)]`, and [`ContainerBuilder::add`].
+
+use crate::{ContainerBuilder, Lifetime};
+
+/// A service that knows its own lifetime, its dependencies and how to build
+/// itself from them. Implement it with `#[derive(Injectable)]` (feature
+/// `derive`, on by default), then register it with
+/// [`ContainerBuilder::add`].
+///
+/// The derive reads the dependencies from the field types (or from a
+/// constructor's argument types) and registers a factory through the same
+/// path as a hand-written closure: [`ContainerBuilder::register`]. `build()`
+/// therefore validates a derived service exactly like any other.
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::{Container, Injectable};
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Pool;
+///
+/// #[derive(Injectable)]
+/// #[injectable(scoped)]
+/// struct Session { pool: Arc<Pool> }
+///
+/// let c = Container::builder().add::<Pool>().add::<Session>().build()?;
+/// let scope = c.scope();
+/// let session = scope.resolve::<Session>()?;
+/// assert!(Arc::ptr_eq(&session.pool, &c.resolve::<Pool>()?));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// # Compile-time checks, and what is left to `build()`
+///
+/// Each derived type carries its declared lifetime and, as a hidden
+/// constant, the shortest cached lifetime it keeps alive (itself when it is
+/// cached; the shortest of its fields when it is transient). The derive
+/// emits a constant per struct that fails to compile when a field keeps
+/// alive a service that lives shorter than its holder may hold, directly or
+/// through any chain of derived transients; the error points at the field.
+///
+/// That is possible where the types say it: a field naming a derived type
+/// (`Arc<T>`, `Option<Arc<T>>`, `Vec<Arc<T>>`, `Lazy<T>` of a cached `T`).
+/// `Arc<dyn Trait>`, types registered with closures, constructor arguments
+/// and [`add_as`](ContainerBuilder::add_as) overrides are checked by
+/// `build()`, which checks every registration in any case. A generic struct
+/// is checked in `add::<T>()`, at `cargo build`.
+///
+/// The hidden items are the derive's interface to tenure; they are not
+/// meant to be written by hand and may change in any release.
+pub trait Injectable: Sized + Send + Sync + 'static {
+    /// The lifetime declared by `#[injectable(singleton | scoped | pooled | transient)]`.
+    const LIFETIME: Lifetime;
+
+    /// The type's name, as written in the struct, for messages.
+    #[doc(hidden)]
+    const NAME: &'static str;
+
+    /// The shortest cached lifetime an instance keeps alive while it is
+    /// held, as far as the types tell: itself when it is cached, the
+    /// shortest of its dependencies when it is transient.
+    #[doc(hidden)]
+    const PIN: private::Pin;
+
+    /// The compile-time captive check of the fields. Evaluating it panics
+    /// (a compile error) on a captive dependency the types reveal.
+    #[doc(hidden)]
+    const CHECK: ();
+
+    /// Registers the factory with `lifetime`.
+    #[doc(hidden)]
+    #[track_caller]
+    fn register(builder: &mut ContainerBuilder, lifetime: Lifetime);
+
+    /// Registers the `provides` bindings and `collect` elements.
+    #[doc(hidden)]
+    #[track_caller]
+    fn provide(builder: &mut ContainerBuilder);
+}
+
+impl ContainerBuilder {
+    /// Registers `T` with the lifetime its `#[injectable(..)]` attribute
+    /// declares, and its `provides` bindings and `collect` elements.
+    ///
+    /// The registration site recorded for `build()`'s messages is the line
+    /// that calls `add`.
+    ///
+    /// For a generic `T`, this is also where the compile-time captive check
+    /// runs (the derive cannot see through type parameters, the call site
+    /// can): a captive dependency fails `cargo build` here. `cargo check`
+    /// does not evaluate it; `build()` reports the same problem at run time
+    /// in any case.
+    #[track_caller]
+    pub fn add<T: Injectable>(&mut self) -> &mut Self {
+        const { T::CHECK };
+        T::register(self, T::LIFETIME);
+        T::provide(self);
+        self
+    }
+
+    /// Registers `T` like [`add`](Self::add), but with `lifetime` instead of
+    /// the declared one (a test making a singleton transient, an app that
+    /// needs a scoped variant).
+    ///
+    /// The compile-time check uses the declared lifetime, so it cannot judge
+    /// an override: `build()` validates it like any other registration.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::{Container, Injectable, Lifetime};
+    ///
+    /// #[derive(Injectable)]
+    /// #[injectable(singleton)]
+    /// struct Counter;
+    ///
+    /// let c = Container::builder().add_as::<Counter>(Lifetime::Transient).build()?;
+    /// assert!(!Arc::ptr_eq(&c.resolve::<Counter>()?, &c.resolve::<Counter>()?));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn add_as<T: Injectable>(&mut self, lifetime: Lifetime) -> &mut Self {
+        T::register(self, lifetime);
+        T::provide(self);
+        self
+    }
+}
+
+/// The derive's runtime support, re-exported as `tenure::__private`. Not a
+/// public API.
+#[doc(hidden)]
+pub mod private {
+    use std::marker::PhantomData;
+    use std::sync::Arc;
+
+    use crate::{Injectable, Lazy, Lifetime};
+
+    const CAP: usize = 512;
+
+    /// A string built during constant evaluation (there is no `String`
+    /// there). Text past its capacity is cut, ending in `...`.
+    #[derive(Clone, Copy)]
+    pub struct Text {
+        buf: [u8; CAP],
+        len: usize,
+    }
+
+    impl Text {
+        /// An empty text.
+        pub const fn new() -> Text {
+            Text {
+                buf: [0; CAP],
+                len: 0,
+            }
+        }
+
+        /// `self` followed by `s`.
+        pub const fn push(mut self, s: &str) -> Text {
+            let b = s.as_bytes();
+            let mut i = 0;
+            if self.len + b.len() > CAP {
+                // Cut on a char boundary, leaving room for "...".
+                let mut end = (CAP - 3).saturating_sub(self.len);
+                while end > 0 && end < b.len() && (b[end] & 0xC0) == 0x80 {
+                    end -= 1;
+                }
+                while i < end && i < b.len() {
+                    self.buf[self.len] = b[i];
+                    self.len += 1;
+                    i += 1;
+                }
+                while self.len < CAP {
+                    self.buf[self.len] = b'.';
+                    self.len += 1;
+                }
+                return self;
+            }
+            while i < b.len() {
+                self.buf[self.len] = b[i];
+                self.len += 1;
+                i += 1;
+            }
+            self
+        }
+
+        /// The text so far.
+        pub const fn as_str(&self) -> &str {
+            match std::str::from_utf8(self.buf.split_at(self.len).0) {
+                Ok(s) => s,
+                Err(_) => "<tenure: text cut inside a character>",
+            }
+        }
+    }
+
+    impl Default for Text {
+        fn default() -> Self {
+            Text::new()
+        }
+    }
+
+    /// What a held instance keeps alive: the shortest cached lifetime the
+    /// types reveal, and the path to it (`transient `A` -> scoped `B``).
+    #[derive(Clone, Copy)]
+    pub struct Pin {
+        lifetime: Option<Lifetime>,
+        path: Text,
+    }
+
+    impl Pin {
+        /// Keeps nothing alive, or nothing the types reveal.
+        pub const NONE: Pin = Pin {
+            lifetime: None,
+            path: Text::new(),
+        };
+
+        /// A cached service named `name`: it keeps itself alive.
+        pub const fn cached(lifetime: Lifetime, name: &str) -> Pin {
+            if lifetime.rank().is_none() {
+                return Pin::NONE;
+            }
+            Pin {
+                lifetime: Some(lifetime),
+                path: Text::new()
+                    .push(lifetime.as_str())
+                    .push(" `")
+                    .push(name)
+                    .push("`"),
+            }
+        }
+
+        /// The shorter-lived of `self` and `other`.
+        pub const fn shorter(self, other: Pin) -> Pin {
+            match (rank(self.lifetime), rank(other.lifetime)) {
+                (_, None) => self,
+                (None, Some(_)) => other,
+                (Some(a), Some(b)) => {
+                    if b < a {
+                        other
+                    } else {
+                        self
+                    }
+                }
+            }
+        }
+
+        /// What the transient `name` pins when `self` is the shortest of
+        /// its dependencies.
+        pub const fn through(self, name: &str) -> Pin {
+            if self.lifetime.is_none() {
+                return self;
+            }
+            Pin {
+                lifetime: self.lifetime,
+                path: Text::new()
+                    .push("transient `")
+                    .push(name)
+                    .push("` -> ")
+                    .push(self.path.as_str()),
+            }
+        }
+    }
+
+    const fn rank(l: Option<Lifetime>) -> Option<u8> {
+        match l {
+            Some(l) => l.rank(),
+            None => None,
+        }
+    }
+
+    /// The compile error for the field `field` (`name: Type`) of `holder`,
+    /// if what it keeps alive (`pin`) is shorter than a `lifetime` service
+    /// may hold ([`Lifetime::min_held_rank`]: a pooled service, reused
+    /// scope after scope, may hold only singletons).
+    pub const fn captive(lifetime: Lifetime, pin: Pin, holder: &str, field: &str) -> Option<Text> {
+        let (Some(h), Some(p), Some(pinned)) =
+            (lifetime.min_held_rank(), rank(pin.lifetime), pin.lifetime)
+        else {
+            return None;
+        };
+        if p >= h {
+            return None;
+        }
+        Some(
+            Text::new()
+                .push("captive dependency: ")
+                .push(lifetime.as_str())
+                .push(" `")
+                .push(holder)
+                .push("` field `")
+                .push(field)
+                .push("` keeps a ")
+                .push(pinned.as_str())
+                .push(" service alive\n  path: ")
+                .push(lifetime.as_str())
+                .push(" `")
+                .push(holder)
+                .push("` -> ")
+                .push(pin.path.as_str())
+                .push("\n  fix: make `")
+                .push(holder)
+                .push("` ")
+                // Scoped holds scoped and pooled services alike.
+                .push(if p == 1 { "scoped" } else { pinned.as_str() })
+                .push(" or transient, or inject `Factory<_>` (it holds nothing) and create the ")
+                .push(pinned.as_str())
+                .push(" service in a scope the caller passes"),
+        )
+    }
+
+    /// A field type the derive injects. Asserted per field, at the field's
+    /// type, so that a type that cannot be injected is reported there.
+    #[diagnostic::on_unimplemented(
+        message = "field type `{Self}` cannot be injected",
+        label = "not an injectable dependency",
+        note = "an injected field is `Arc<T>`, `Arc<dyn Trait>`, `Option<Arc<T>>`, `Vec<Arc<dyn Trait>>`, \
+                `Lazy<T>`, `Factory<T>` or `ScopeFactory`",
+        note = "a field that is not a dependency takes `#[inject(default)]` (`Default::default()`) \
+                or `#[inject(with = path)]` (`path()`)"
+    )]
+    pub trait Field {}
+
+    impl<T: crate::Inject> Field for T {}
+
+    /// Compiles when `T` is an injectable field type.
+    pub const fn assert_field<T: Field>() {}
+
+    /// `Probe::<F>::PIN`: what a field of type `F` keeps alive. The inherent
+    /// consts below apply when `F` holds a derived type (they take
+    /// precedence over the trait const); any other field type, a
+    /// `dyn Trait`, a handle that holds nothing (`Factory`, `ScopeFactory`)
+    /// or a type parameter gets [`ProbeFallback::PIN`]: unknown here, left to
+    /// `build()`.
+    pub struct Probe<F: ?Sized>(PhantomData<F>);
+
+    /// The fallback of [`Probe`]: reveals nothing.
+    pub trait ProbeFallback {
+        /// Nothing known.
+        const PIN: Pin = Pin::NONE;
+    }
+
+    impl<F: ?Sized> ProbeFallback for Probe<F> {}
+
+    impl<T: Injectable> Probe<Arc<T>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Option<Arc<T>>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Vec<Arc<T>>> {
+        /// `T`'s pin.
+        pub const PIN: Pin = T::PIN;
+    }
+
+    impl<T: Injectable> Probe<Lazy<T>> {
+        /// A lazy handle still holds what it resolves: `T` itself when `T`
+        /// is cached. For a transient `T`, what it would hold is left to
+        /// `build()`: `Lazy` is how a cycle is broken, and following it
+        /// here would make the compiler evaluate the cycle's constants in a
+        /// circle (an error for a graph `build()` accepts).
+        pub const PIN: Pin = Pin::cached(T::LIFETIME, T::NAME);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::private::{Pin, Text, captive};
+    use crate::Lifetime;
+
+    #[test]
+    fn text_cuts_at_a_char_boundary_and_marks_the_cut() {
+        let long = "é".repeat(400); // 800 bytes
+        let t = Text::new().push("ab").push(&long).push("never");
+        let s = t.as_str();
+        assert!(s.starts_with("abé"), "{s}");
+        assert!(s.ends_with("..."), "{s}");
+        assert!(s.len() <= 512 && s.len() >= 509, "{}", s.len());
+    }
+
+    #[test]
+    fn pin_keeps_the_shortest_and_its_path() {
+        let scoped = Pin::cached(Lifetime::Scoped, "Session");
+        let single = Pin::cached(Lifetime::Singleton, "Config");
+        let via = Pin::NONE.shorter(single).shorter(scoped).through("Repo");
+        let msg = captive(Lifetime::Singleton, via, "Helper", "repo: Arc<Repo>")
+            .expect("a singleton holding a scoped service through a transient is captive");
+        assert_eq!(
+            msg.as_str(),
+            "captive dependency: singleton `Helper` field `repo: Arc<Repo>` keeps a scoped \
+             service alive\n  path: singleton `Helper` -> transient `Repo` -> scoped `Session`\n  \
+             fix: make `Helper` scoped or transient, or inject `Factory<_>` (it holds nothing) \
+             and create the scoped service in a scope the caller passes"
+        );
+    }
+
+    #[test]
+    fn allowed_holdings_are_not_captive() {
+        let scoped = Pin::cached(Lifetime::Scoped, "Session");
+        let single = Pin::cached(Lifetime::Singleton, "Config");
+        assert!(captive(Lifetime::Scoped, scoped, "A", "s").is_none());
+        assert!(captive(Lifetime::Singleton, single, "A", "c").is_none());
+        assert!(captive(Lifetime::Transient, scoped, "A", "s").is_none());
+        assert!(captive(Lifetime::Singleton, Pin::NONE, "A", "x").is_none());
+        assert!(
+            captive(
+                Lifetime::Singleton,
+                Pin::cached(Lifetime::Transient, "T"),
+                "A",
+                "t"
+            )
+            .is_none()
+        );
+        // A pooled service may hold only singletons.
+        assert!(captive(Lifetime::Pooled, scoped, "A", "s").is_some());
+        assert!(captive(Lifetime::Pooled, single, "A", "c").is_none());
+    }
+}
