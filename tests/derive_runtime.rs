@@ -377,3 +377,33 @@ fn pooled_derive_uses_the_declared_pool_size() {
         "the returned instance is rented again"
     );
 }
+
+mod async_dispose_attribute {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    use tenure::{AsyncDispose, Container, Injectable};
+
+    static DISPOSED: AtomicUsize = AtomicUsize::new(0);
+
+    #[derive(Injectable)]
+    #[injectable(scoped, async_dispose)]
+    struct Conn;
+
+    impl AsyncDispose for Conn {
+        async fn dispose(&self) -> anyhow::Result<()> {
+            DISPOSED.fetch_add(1, Ordering::SeqCst);
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn the_attribute_registers_the_async_disposer() {
+        let c = Container::builder().add::<Conn>().build().unwrap();
+        let scope = c.scope();
+        let a = scope.resolve::<Conn>().unwrap();
+        assert!(Arc::ptr_eq(&a, &scope.resolve::<Conn>().unwrap()));
+        scope.dispose().await.unwrap();
+        assert_eq!(DISPOSED.load(Ordering::SeqCst), 1);
+    }
+}

@@ -48,6 +48,8 @@ pub struct Attrs {
     pub collects: Vec<Type>,
     pub constructors: Vec<Constructor>,
     pub krates: Vec<(Ident, Path)>,
+    /// `async_dispose`: register the type's `AsyncDispose` implementation.
+    pub async_dispose: Option<Ident>,
 }
 
 /// Where a field's value comes from, when it is not injected.
@@ -67,8 +69,8 @@ pub struct FieldAttrs {
 }
 
 const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
-                           `collect = dyn Trait`, `constructor = path`, `try_constructor = path` \
-                           or `crate = path`";
+                           `collect = dyn Trait`, `constructor = path`, `try_constructor = path`, \
+                           `async_dispose` or `crate = path`";
 
 pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
     let mut out = Attrs::default();
@@ -98,6 +100,7 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
                 }
                 "provides" => out.provides.push(meta.value()?.parse()?),
                 "collect" => out.collects.push(meta.value()?.parse()?),
+                "async_dispose" => out.async_dispose = Some(key),
                 "constructor" | "try_constructor" => {
                     let path = path_value(meta.value()?)?;
                     let fallible = key == "try_constructor";

@@ -130,6 +130,13 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         });
 
+    // `async_dispose`: the type's `AsyncDispose` impl is its disposer.
+    let async_dispose = input.attrs.async_dispose.as_ref().map(|key| {
+        quote_spanned! {key.span()=>
+            __builder.dispose::<Self>();
+        }
+    });
+
     // A non-generic struct is checked where it is defined, in a constant
     // that does not depend on the impl (so a field that cannot be injected
     // is one error, not two); `CHECK` is then empty. A generic struct is
@@ -204,6 +211,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             #[track_caller]
             fn provide(__builder: &mut #krate::ContainerBuilder) {
                 #(#provide)*
+                #async_dispose
             }
         }
         #run_check

@@ -39,7 +39,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// ```
 ///
 /// Struct attribute `#[injectable(..)]` keys:
-/// - `singleton`, `scoped` or `transient` (exactly one);
+/// - `singleton`, `scoped`, `pooled`, `pooled = max` or `transient` (exactly one);
 /// - `provides = dyn Trait` (repeatable): also bind the service as
 ///   `Arc<dyn Trait>`;
 /// - `collect = dyn Trait` (repeatable): also add it to the collection
@@ -47,6 +47,8 @@ use syn::{DeriveInput, parse_macro_input};
 /// - `constructor = path` / `try_constructor = path`: build through a
 ///   function whose arguments are the dependencies (the latter returns
 ///   `Result`);
+/// - `async_dispose`: the type implements `tenure::AsyncDispose`; register
+///   it as the type's async disposer (needs `tenure`'s `tokio` feature);
 /// - `crate = path`: where `tenure` is, if it is renamed or re-exported.
 ///
 /// Field attribute `#[inject(..)]`: `default` (not injected:
