@@ -45,11 +45,11 @@ pub(crate) fn validate(
                 first: active[i as usize].node,
                 second: r.node,
             }),
-            (Some(&i), Mode::Replace) => active[i as usize] = r,
+            (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i as usize] = r,
             (None, Mode::Replace) => problems.push(Problem::ReplacesNothing {
                 replacement: r.node,
             }),
-            (None, Mode::Add) => {
+            (None, Mode::Add | Mode::ReplaceOrAdd) => {
                 index.insert(r.key.id, active.len() as u32);
                 active.push(r);
             }
