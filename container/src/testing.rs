@@ -115,7 +115,7 @@ impl<M: Module> Wiring for M {
 ///     b
 /// }
 ///
-/// #[cfg_attr(not(doctest), test)]
+/// // In the application's test suite, a `#[test]`:
 /// fn production_graph_is_valid() {
 ///     assert_valid(&app());
 /// }
