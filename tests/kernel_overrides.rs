@@ -411,5 +411,5 @@ fn fill_in_registrations_carry_the_test_site() {
     };
     assert_eq!(first.site().file(), file!());
     assert_eq!(first.site().line(), line);
-    assert_eq!(second.site().line(), line);
+    assert_eq!(second.site().line(), line + 1);
 }

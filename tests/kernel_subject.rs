@@ -107,7 +107,7 @@ fn a_subject_that_is_not_registered_is_an_error_with_its_request_site() {
     let err = base().build_for::<Missing>().unwrap_err();
     assert_eq!(err.problems().len(), 1);
     let p = &err.problems()[0];
-    assert_eq!(p.code(), "T0006");
+    assert_eq!(p.code(), "T0007");
     let text = err.to_string();
     assert!(text.contains(std::any::type_name::<Missing>()), "{text}");
     assert!(
