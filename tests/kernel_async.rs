@@ -79,3 +79,40 @@ async fn an_async_override_is_unused_until_its_factory_runs() {
     c.warm_up_async().await.unwrap();
     assert!(kernel.unused_overrides().is_empty());
 }
+
+struct Conn;
+struct Unrelated;
+struct NeverRegistered;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_subject_only_build_keeps_the_disposers_of_what_it_keeps() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let disposed = Arc::new(AtomicUsize::new(0));
+    let counter = disposed.clone();
+    let mut b = ContainerBuilder::new();
+    b.scoped(|| Conn)
+        .dispose_with::<Conn, _, _, std::convert::Infallible>(move |_| {
+            let counter = counter.clone();
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+        })
+        // Unrelated to `Conn`, and broken (its dependency is missing).
+        .scoped(|_: Arc<NeverRegistered>| Unrelated)
+        .dispose_with::<Unrelated, _, _, std::convert::Infallible>(|_| async { Ok(()) });
+    assert!(b.build().is_err());
+
+    let c = b.build_for::<Conn>().unwrap();
+    let scope = c.scope();
+    scope.resolve::<Conn>().unwrap();
+    scope.dispose().await.unwrap();
+    assert_eq!(disposed.load(Ordering::SeqCst), 1);
+
+    // A hook on a type registered nowhere is reported, as by `build`.
+    b.dispose_with::<NeverRegistered, _, _, std::convert::Infallible>(|_| async { Ok(()) });
+    let err = b.build_for::<Conn>().unwrap_err();
+    assert_eq!(err.problems().len(), 1, "{err}");
+    assert_eq!(err.problems()[0].code(), "T0006");
+}

@@ -237,3 +237,24 @@ fn kernel_subject_builds_report_unreachable_overrides_and_typos() {
     assert_eq!(err.problems().len(), 1, "{err}");
     assert_eq!(err.problems()[0].code(), "T0005");
 }
+
+#[test]
+fn hints_about_a_binding_to_a_binding_survive_a_subject_build() {
+    trait Cache: Send + Sync {}
+    struct Mem;
+    struct Alias;
+    impl Cache for Alias {}
+    struct User {
+        _cache: Arc<dyn Cache>,
+    }
+    let mut b = ContainerBuilder::new();
+    b.singleton(|| Mem)
+        .bind::<Alias, Mem>(|_| Arc::new(Alias))
+        // Wrong: `bind` must point at an implementation, not at a binding.
+        .bind::<dyn Cache, Alias>(|a| a)
+        .singleton(|_cache: Arc<dyn Cache>| User { _cache });
+    let full = b.build().unwrap_err();
+    let sub = b.build_for::<User>().unwrap_err();
+    assert_eq!(sub.to_string(), full.to_string());
+    assert!(sub.to_string().contains("not at another binding"), "{sub}");
+}

@@ -8,6 +8,7 @@ use std::sync::Arc;
 use crate::builder::{ContainerBuilder, Mode, RegExec, Registration};
 use crate::container::Container;
 use crate::error::{BuildError, DependencyKind, Problem};
+use crate::node::Node;
 use crate::plan::suggest;
 
 impl ContainerBuilder {
@@ -77,7 +78,7 @@ impl ContainerBuilder {
             .retain(|h| kept.contains(&h.key.id) || !registered.contains(&h.key.id));
         sub.build().map_err(|mut e| {
             // Suggestions and collection hints from the whole builder, not
-            // only from the subgraph.
+            // only from the subgraph; other hints are kept as they are.
             for p in &mut e.problems {
                 if let Problem::Missing {
                     dependency,
@@ -85,7 +86,10 @@ impl ContainerBuilder {
                     ..
                 } = p
                 {
-                    *did_you_mean = missing_hints(&self.regs, dependency);
+                    let partial = missing_hints(&sub.regs, dependency);
+                    let mut hints = missing_hints(&self.regs, dependency);
+                    hints.extend(did_you_mean.drain(..).filter(|h| !partial.contains(h)));
+                    *did_you_mean = hints;
                 }
             }
             e
@@ -93,11 +97,27 @@ impl ContainerBuilder {
     }
 }
 
+/// The "did you mean" lines the full build would give for a missing
+/// `dependency`: drawn from the registrations in effect (as the validator
+/// applies replacements), not only from the subgraph.
 fn missing_hints(regs: &[Arc<Registration>], dependency: &str) -> Vec<String> {
-    let mut hints = suggest(
-        dependency,
-        regs.iter().filter(|r| !r.element).map(|r| r.node),
-    );
+    let mut active: Vec<Node> = Vec::with_capacity(regs.len());
+    let mut at: HashMap<TypeId, usize> = HashMap::new();
+    for r in regs {
+        if r.element {
+            active.push(r.node);
+            continue;
+        }
+        match (at.get(&r.key.id), r.mode) {
+            (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i] = r.node,
+            (None, Mode::Add | Mode::ReplaceOrAdd) => {
+                at.insert(r.key.id, active.len());
+                active.push(r.node);
+            }
+            _ => {}
+        }
+    }
+    let mut hints = suggest(dependency, active.into_iter());
     if regs.iter().any(|r| r.element && r.key.name == dependency) {
         hints.push(format!(
             "`Vec<Arc<{dependency}>>` (it is registered as a collection with `collect`)"
