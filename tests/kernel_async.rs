@@ -116,3 +116,30 @@ async fn a_subject_only_build_keeps_the_disposers_of_what_it_keeps() {
     assert_eq!(err.problems().len(), 1, "{err}");
     assert_eq!(err.problems()[0].code(), "T0006");
 }
+
+struct FakeConn;
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_disposer_registered_with_an_override_runs() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+
+    let disposed = Arc::new(AtomicUsize::new(0));
+    let counter = disposed.clone();
+    let mut kernel = TestKernel::new(base());
+    kernel.replace_or_add(|b| {
+        b.scoped(|| FakeConn)
+            .dispose_with::<FakeConn, _, _, std::convert::Infallible>(move |_| {
+                let counter = counter.clone();
+                async move {
+                    counter.fetch_add(1, Ordering::SeqCst);
+                    Ok(())
+                }
+            });
+    });
+    let c = kernel.build().unwrap();
+    let scope = c.scope();
+    scope.resolve::<FakeConn>().unwrap();
+    scope.dispose().await.unwrap();
+    assert_eq!(disposed.load(Ordering::SeqCst), 1);
+    kernel.assert_all_overrides_used();
+}

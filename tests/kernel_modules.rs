@@ -137,3 +137,36 @@ fn a_module_included_inside_replacing_replaces() {
     scope.resolve::<Signup>().unwrap().run("ada@example.com");
     assert!(c.resolve::<TestMailer>().is_ok());
 }
+
+/// A test module that needs the database layer too.
+struct FakeInfraModule;
+impl Module for FakeInfraModule {
+    fn register(&self, b: &mut ContainerBuilder) {
+        b.include(DbModule)
+            .singleton(|| TestMailer)
+            .bind::<dyn Mailer, TestMailer>(|m| m);
+    }
+}
+
+#[test]
+fn a_kernel_override_does_not_register_again_a_module_the_base_includes() {
+    use tenure::testing::TestKernel;
+
+    let mut kernel = TestKernel::new(base());
+    kernel.replace(|b| {
+        b.include(DbModule);
+    });
+    assert!(kernel.unused_overrides().is_empty(), "nothing registered");
+
+    kernel.replace_or_add(|b| {
+        b.include(FakeInfraModule);
+    });
+    // Only the test module's own two registrations are overrides.
+    assert_eq!(kernel.unused_overrides().len(), 2);
+    let c = kernel.build().unwrap();
+    c.scope()
+        .resolve::<Signup>()
+        .unwrap()
+        .run("ada@example.com");
+    kernel.assert_all_overrides_used();
+}

@@ -4,7 +4,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use crate::builder::{ContainerBuilder, Mode, RegExec, Registration};
+use crate::builder::{ContainerBuilder, Hook, Mode, RegExec, Registration};
 use crate::container::Container;
 use crate::error::{BuildError, DependencyKind};
 use crate::inject::{Decl, Deps, Pre};
@@ -73,6 +73,8 @@ pub struct TestKernel {
     base: ContainerBuilder,
     fill_ins: Vec<Arc<Registration>>,
     overrides: Vec<Override>,
+    /// Disposers and pool resets registered along with overrides.
+    hooks: Vec<Hook>,
 }
 
 struct Override {
@@ -88,6 +90,7 @@ impl TestKernel {
             base,
             fill_ins: Vec::new(),
             overrides: Vec::new(),
+            hooks: Vec::new(),
         }
     }
 
@@ -108,6 +111,10 @@ impl TestKernel {
     /// Collection elements ([`collect`](ContainerBuilder::collect)) made in
     /// `f` are added to their collection (an element has no single
     /// registration to replace); they are tracked like other overrides.
+    /// Modules the base already includes are not registered again by
+    /// [`include`](ContainerBuilder::include) in `f`; hooks (async
+    /// disposers, pool resets) and settings made in `f` apply to the kernel's
+    /// containers.
     pub fn replace(&mut self, f: impl FnOnce(&mut ContainerBuilder)) -> &mut Self {
         self.record(Mode::Replace, f)
     }
@@ -157,6 +164,7 @@ impl TestKernel {
                 .iter()
                 .map(|o| Arc::new(tracked(&o.reg, &o.used))),
         );
+        b.hooks.extend(self.hooks.iter().cloned());
         b
     }
 
@@ -233,17 +241,24 @@ impl TestKernel {
         panic!("{msg}");
     }
 
+    /// Runs `f` on a copy of the base (so that modules it already includes
+    /// are not registered again) and keeps what `f` added: registrations
+    /// (as overrides), hooks, settings and included modules.
     fn record(&mut self, mode: Mode, f: impl FnOnce(&mut ContainerBuilder)) -> &mut Self {
-        let mut b = ContainerBuilder::new();
+        let mut b = self.base.clone();
+        let (regs, hooks) = (b.regs.len(), b.hooks.len());
         match mode {
             Mode::ReplaceOrAdd => b.replacing_or_adding(f),
             _ => b.replacing(f),
         };
         self.overrides
-            .extend(b.regs.into_iter().map(|reg| Override {
+            .extend(b.regs.drain(regs..).map(|reg| Override {
                 reg,
                 used: Arc::new(AtomicBool::new(false)),
             }));
+        self.hooks.extend(b.hooks.drain(hooks..));
+        self.base.settings = b.settings;
+        self.base.modules = b.modules;
         self
     }
 }
@@ -331,6 +346,7 @@ impl Clone for TestKernel {
                     used: Arc::new(AtomicBool::new(false)),
                 })
                 .collect(),
+            hooks: self.hooks.clone(),
         }
     }
 }
