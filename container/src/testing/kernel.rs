@@ -32,8 +32,8 @@ use crate::testing::Defaults;
 ///   about (not tracked).
 /// - [`build_for`](TestKernel::build_for) builds only what one subject needs.
 ///
-/// Overrides always apply after the base and after fill-ins, in the order
-/// the test declared them, whatever order the calls were made in.
+/// Overrides apply after the base and after every fill-in (even one
+/// declared later), in the order they were declared.
 ///
 /// ```
 /// use std::sync::Arc;
