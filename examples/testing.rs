@@ -11,7 +11,7 @@ mod app {
     use std::sync::Arc;
     use std::sync::atomic::{AtomicU32, Ordering};
 
-    use tenure::{ContainerBuilder, Module};
+    use tenure::{ContainerBuilder, Injectable, Module};
 
     pub struct Config {
         pub database_url: String,
@@ -63,7 +63,11 @@ mod app {
         }
     }
 
-    /// The service under test.
+    /// The service under test. Derived: its constructor is generated from
+    /// its fields, so a new field breaks no test that builds it from the
+    /// container.
+    #[derive(Injectable)]
+    #[injectable(scoped)]
     pub struct Signup {
         pub users: Arc<Users>,
         pub mailer: Arc<dyn Mailer>,
@@ -103,13 +107,7 @@ mod app {
                 .bind::<dyn Mailer, SmtpMailer>(|m| m)
                 .singleton(|| SystemClock)
                 .bind::<dyn Clock, SystemClock>(|c| c)
-                .scoped(
-                    |users: Arc<Users>, mailer: Arc<dyn Mailer>, clock: Arc<dyn Clock>| Signup {
-                        users,
-                        mailer,
-                        clock,
-                    },
-                );
+                .add::<Signup>();
         }
     }
 

@@ -413,3 +413,81 @@ fn fill_in_registrations_carry_the_test_site() {
     assert_eq!(first.site().line(), line);
     assert_eq!(second.site().line(), line + 1);
 }
+
+mod derived {
+    //! The same pattern with `#[derive(Injectable)]`: the subject's
+    //! constructor is generated, so adding a field breaks no test.
+
+    use std::sync::{Arc, Mutex};
+
+    use tenure::testing::TestKernel;
+    use tenure::{ContainerBuilder, Injectable};
+
+    pub trait Notifier: Send + Sync {
+        fn notify(&self, what: &str);
+    }
+
+    #[derive(Injectable)]
+    #[injectable(singleton, provides = dyn Notifier)]
+    pub struct PagerNotifier;
+    impl Notifier for PagerNotifier {
+        fn notify(&self, what: &str) {
+            panic!("a test paged someone about {what}");
+        }
+    }
+
+    #[derive(Injectable)]
+    #[injectable(scoped)]
+    pub struct Incident {
+        notifier: Arc<dyn Notifier>,
+    }
+    impl Incident {
+        fn open(&self, what: &str) {
+            self.notifier.notify(what);
+        }
+    }
+
+    #[derive(Injectable, Default)]
+    #[injectable(singleton, provides = dyn Notifier)]
+    pub struct RecordingNotifier {
+        #[inject(default)]
+        seen: Mutex<Vec<String>>,
+    }
+    impl Notifier for RecordingNotifier {
+        fn notify(&self, what: &str) {
+            self.seen.lock().unwrap().push(what.to_owned());
+        }
+    }
+
+    #[test]
+    fn a_derived_fake_replaces_a_derived_binding() {
+        let mut base = ContainerBuilder::new();
+        base.add::<PagerNotifier>().add::<Incident>();
+
+        let mut kernel = TestKernel::new(base);
+        // `add` registers the fake and its `provides = dyn Notifier`
+        // binding: the first is new, the second replaces.
+        kernel.replace_or_add(|b| {
+            b.add::<RecordingNotifier>();
+        });
+        let c = kernel.build().unwrap();
+        c.scope().resolve::<Incident>().unwrap().open("disk full");
+        let recorder = c.resolve::<RecordingNotifier>().unwrap();
+        assert_eq!(*recorder.seen.lock().unwrap(), ["disk full"]);
+        kernel.assert_all_overrides_used();
+
+        // With `replace`, the fake's own type replaces nothing: T0005.
+        let mut strict = TestKernel::new(ContainerBuilder::new());
+        strict.replace(|b| {
+            b.add::<RecordingNotifier>();
+        });
+        let codes: Vec<_> = strict
+            .build()
+            .unwrap_err()
+            .problems()
+            .iter()
+            .map(|p| p.code())
+            .collect();
+        assert_eq!(codes, ["T0005", "T0005"]);
+    }
+}
