@@ -22,6 +22,8 @@ pub(crate) enum Mode {
     Add,
     /// Replaces an earlier registration; replacing nothing is a problem.
     Replace,
+    /// Replaces an earlier registration if there is one, adds otherwise.
+    ReplaceOrAdd,
 }
 
 #[derive(Clone)]
@@ -35,6 +37,7 @@ pub(crate) enum RegExec {
 }
 
 /// One registration, as recorded by the builder (never executed by it).
+#[derive(Clone)]
 pub(crate) struct Registration {
     pub(crate) key: Key,
     pub(crate) node: Node,
@@ -94,7 +97,7 @@ impl Default for Settings {
 /// path and the `file:line` of every registration on it.
 ///
 /// Methods take and return `&mut Self`, so registrations chain, and a
-/// [`Module`](crate::ContainerBuilder)-style function can take
+/// [`Module`](crate::Module) can take
 /// `&mut ContainerBuilder`. Cloning is cheap (registrations are shared), so
 /// a test suite can build a base once and add to copies of it.
 ///
@@ -131,6 +134,8 @@ pub struct ContainerBuilder {
     pub(crate) mode: Mode,
     pub(crate) hooks: Vec<Hook>,
     pub(crate) settings: Settings,
+    /// The modules included so far (see [`include`](ContainerBuilder::include)).
+    pub(crate) modules: Vec<std::any::TypeId>,
 }
 
 impl ContainerBuilder {
@@ -415,7 +420,39 @@ impl ContainerBuilder {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     pub fn replacing(&mut self, f: impl FnOnce(&mut Self)) -> &mut Self {
-        let before = std::mem::replace(&mut self.mode, Mode::Replace);
+        self.with_mode(Mode::Replace, f)
+    }
+
+    /// Like [`replacing`](Self::replacing), but a registration inside `f`
+    /// that replaces nothing is *added* instead of being a problem: for a
+    /// test that means to add a service (a fake's own type, a recorder) as
+    /// well as to replace some.
+    ///
+    /// ```
+    /// use tenure::Container;
+    ///
+    /// struct Mailer(&'static str);
+    /// struct Outbox(Vec<String>);
+    /// let mut base = Container::builder();
+    /// base.singleton(|| Mailer("smtp"));
+    ///
+    /// let test = base
+    ///     .clone()
+    ///     .replacing_or_adding(|b| {
+    ///         b.singleton(|| Mailer("fake")); // replaces
+    ///         b.singleton(|| Outbox(Vec::new())); // adds
+    ///     })
+    ///     .build()?;
+    /// assert_eq!(test.resolve::<Mailer>()?.0, "fake");
+    /// assert!(test.resolve::<Outbox>()?.0.is_empty());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn replacing_or_adding(&mut self, f: impl FnOnce(&mut Self)) -> &mut Self {
+        self.with_mode(Mode::ReplaceOrAdd, f)
+    }
+
+    fn with_mode(&mut self, mode: Mode, f: impl FnOnce(&mut Self)) -> &mut Self {
+        let before = std::mem::replace(&mut self.mode, mode);
         f(self);
         self.mode = before;
         self
@@ -529,7 +566,7 @@ impl ContainerBuilder {
         })
     }
 
-    fn push(&mut self, reg: Registration) -> &mut Self {
+    pub(crate) fn push(&mut self, reg: Registration) -> &mut Self {
         self.regs.push(Arc::new(reg));
         self
     }
@@ -552,7 +589,7 @@ pub(crate) fn pool_size(lifetime: Lifetime) -> Option<usize> {
 }
 
 #[track_caller]
-fn node(key: Key, role: Role) -> Node {
+pub(crate) fn node(key: Key, role: Role) -> Node {
     Node {
         name: key.name,
         role,

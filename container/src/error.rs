@@ -2,6 +2,7 @@
 
 use std::error::Error as StdError;
 use std::fmt;
+use std::panic::Location;
 
 use crate::node::{Node, write_path, write_sites};
 
@@ -91,6 +92,16 @@ pub enum Problem {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// `T0007`: the subject of a subject-only build
+    /// ([`build_for`](crate::ContainerBuilder::build_for)) is not registered.
+    SubjectNotRegistered {
+        /// The type name of the subject.
+        subject: &'static str,
+        /// Where `build_for` was called.
+        requested_at: &'static Location<'static>,
+        /// Registered services that look like what was meant.
+        did_you_mean: Vec<String>,
+    },
 }
 
 impl Problem {
@@ -103,6 +114,7 @@ impl Problem {
             Problem::Duplicate { .. } => "T0004",
             Problem::ReplacesNothing { .. } => "T0005",
             Problem::Misconfigured { .. } => "T0006",
+            Problem::SubjectNotRegistered { .. } => "T0007",
         }
     }
 
@@ -202,13 +214,33 @@ impl fmt::Display for Problem {
                     f,
                     "replacement of an unregistered service [T0005]: {replacement} replaces \
                      nothing.\n{IND}Check the type (a typo, or the production wiring changed), \
-                     or register it normally if the test means to add it."
+                     or register it inside `replacing_or_adding` (a test kernel's \
+                     `replace_or_add`) if the test means to add it."
                 )?;
                 write_sites(f, std::slice::from_ref(replacement), IND)
             }
             Problem::Misconfigured { node, reason } => {
                 write!(f, "misconfigured [T0006]: {node}: {reason}")?;
                 write_sites(f, std::slice::from_ref(node), IND)
+            }
+            Problem::SubjectNotRegistered {
+                subject,
+                requested_at,
+                did_you_mean,
+            } => {
+                write!(
+                    f,
+                    "subject not registered [T0007]: a subject-only build asks for `{subject}`, \
+                     which is not registered."
+                )?;
+                if !did_you_mean.is_empty() {
+                    write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;
+                }
+                write!(
+                    f,
+                    "\n{IND}Register it (or include the module that does), or build for the type \
+                     that is registered.\n{IND}requested at {requested_at}"
+                )
             }
         }
     }

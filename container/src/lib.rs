@@ -140,6 +140,7 @@ mod injectable;
 mod key;
 mod lifetime;
 mod macros;
+mod module;
 mod node;
 mod owner;
 mod plan;
@@ -149,8 +150,11 @@ mod scope;
 mod slot;
 mod validate;
 
+pub mod testing;
+
 #[cfg(feature = "tokio")]
 pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};
+
 pub use builder::ContainerBuilder;
 pub use census::{InstanceCount, InstanceReport};
 pub use container::{Container, WarmUpError};
@@ -160,6 +164,7 @@ pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use injectable::Injectable;
 pub use lifetime::Lifetime;
+pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
 pub use scope::Scope;

@@ -45,11 +45,11 @@ pub(crate) fn validate(
                 first: active[i as usize].node,
                 second: r.node,
             }),
-            (Some(&i), Mode::Replace) => active[i as usize] = r,
+            (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i as usize] = r,
             (None, Mode::Replace) => problems.push(Problem::ReplacesNothing {
                 replacement: r.node,
             }),
-            (None, Mode::Add) => {
+            (None, Mode::Add | Mode::ReplaceOrAdd) => {
                 index.insert(r.key.id, active.len() as u32);
                 active.push(r);
             }
@@ -122,7 +122,7 @@ pub(crate) fn validate(
                         ));
                     }
                     problems.push(p);
-                    Exec::Forward(0)
+                    Exec::Forward(NO_TARGET)
                 }
             },
         };
@@ -353,6 +353,10 @@ fn missing(
     }
 }
 
+/// The forward target of a binding or element whose target is missing
+/// (reported as such; the plan is never built).
+const NO_TARGET: u32 = u32::MAX;
+
 /// A held dependency edge of the graph.
 #[derive(Clone, Copy)]
 struct GEdge {
@@ -374,7 +378,11 @@ impl Graph {
         let mut edges = Vec::new();
         for s in services {
             start.push(edges.len() as u32);
-            if let Exec::Forward(t) = s.exec {
+            // A binding whose target is missing has no edge (not a made-up
+            // one, which could invent a cycle or a captive dependency).
+            if let Exec::Forward(t) = s.exec
+                && t != NO_TARGET
+            {
                 edges.push(GEdge {
                     to: t,
                     constructs: true,

@@ -1,0 +1,204 @@
+//! Subject-only builds: [`ContainerBuilder::build_for`].
+
+use std::any::TypeId;
+use std::collections::{HashMap, HashSet};
+use std::panic::Location;
+use std::sync::Arc;
+
+use crate::builder::{ContainerBuilder, Mode, RegExec, Registration};
+use crate::container::Container;
+use crate::error::{BuildError, DependencyKind, Problem};
+use crate::node::Node;
+use crate::plan::suggest;
+
+impl ContainerBuilder {
+    /// Validates and builds only what `T` needs: the registrations reachable
+    /// from `T` through declared dependencies (of every kind, including
+    /// [`Lazy`](crate::Lazy) and [`Factory`](crate::Factory) handles),
+    /// binding targets and collection elements.
+    ///
+    /// The subgraph goes through the same checks as [`build`](Self::build)
+    /// (captive, missing, cycle, duplicate), so a unit test does not have to
+    /// satisfy the whole application's configuration, but what its subject
+    /// uses is held to the production rules. Replacements of nothing
+    /// ([`ReplacesNothing`](crate::Problem::ReplacesNothing)) are reported
+    /// wherever they are: they are bugs in the test, reachable or not.
+    ///
+    /// Everything else is left out of the container: resolving an unrelated
+    /// type from it is [`NotRegistered`](crate::ResolveErrorKind::NotRegistered).
+    /// If `T` itself is not registered (as a service, binding or collection),
+    /// the error is [`SubjectNotRegistered`](crate::Problem::SubjectNotRegistered).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct Pool;
+    /// struct Accounts { _pool: Arc<Pool> }
+    /// struct Smtp;
+    /// struct Newsletter { _smtp: Arc<Smtp> }
+    ///
+    /// let mut app = Container::builder();
+    /// app.singleton(|| Pool)
+    ///     .singleton(|_pool: Arc<Pool>| Accounts { _pool })
+    ///     .singleton(|_smtp: Arc<Smtp>| Newsletter { _smtp }); // `Smtp` is not registered
+    ///
+    /// assert!(app.build().is_err()); // the whole graph is incomplete,
+    /// let c = app.build_for::<Accounts>()?; // but `Accounts` has all it needs
+    /// c.resolve::<Accounts>()?;
+    /// assert!(!c.contains::<Newsletter>());
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn build_for<T: ?Sized + 'static>(&self) -> Result<Container, BuildError> {
+        let requested_at = Location::caller();
+        let Some(keep) = reachable(&self.regs, TypeId::of::<T>()) else {
+            let subject = std::any::type_name::<T>();
+            return Err(BuildError {
+                problems: vec![Problem::SubjectNotRegistered {
+                    subject,
+                    requested_at,
+                    did_you_mean: suggest(subject, self.regs.iter().map(|r| r.node)),
+                }],
+            });
+        };
+        let mut sub = self.clone();
+        sub.regs = self
+            .regs
+            .iter()
+            .zip(keep)
+            .filter(|(_, k)| *k)
+            .map(|(r, _)| Arc::clone(r))
+            .collect();
+        // Hooks (disposers, pool resets) follow their services; a hook on a
+        // type registered nowhere stays, to be reported like in `build`.
+        let kept: HashSet<TypeId> = sub.regs.iter().map(|r| r.key.id).collect();
+        let registered: HashSet<TypeId> = self.regs.iter().map(|r| r.key.id).collect();
+        sub.hooks
+            .retain(|h| kept.contains(&h.key.id) || !registered.contains(&h.key.id));
+        sub.build().map_err(|mut e| {
+            // Suggestions and collection hints from the whole builder, not
+            // only from the subgraph; other hints are kept as they are.
+            for p in &mut e.problems {
+                if let Problem::Missing {
+                    dependency,
+                    did_you_mean,
+                    ..
+                } = p
+                {
+                    let partial = missing_hints(&sub.regs, dependency);
+                    let mut hints = missing_hints(&self.regs, dependency);
+                    hints.extend(did_you_mean.drain(..).filter(|h| !partial.contains(h)));
+                    *did_you_mean = hints;
+                }
+            }
+            e
+        })
+    }
+}
+
+/// The "did you mean" lines the full build would give for a missing
+/// `dependency`: drawn from the registrations in effect (as the validator
+/// applies replacements), not only from the subgraph.
+fn missing_hints(regs: &[Arc<Registration>], dependency: &str) -> Vec<String> {
+    let mut active: Vec<Node> = Vec::with_capacity(regs.len());
+    let mut at: HashMap<TypeId, usize> = HashMap::new();
+    for r in regs {
+        if r.element {
+            active.push(r.node);
+            continue;
+        }
+        match (at.get(&r.key.id), r.mode) {
+            (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i] = r.node,
+            (None, Mode::Add | Mode::ReplaceOrAdd) => {
+                at.insert(r.key.id, active.len());
+                active.push(r.node);
+            }
+            _ => {}
+        }
+    }
+    let mut hints = suggest(dependency, active.into_iter());
+    if regs.iter().any(|r| r.element && r.key.name == dependency) {
+        hints.push(format!(
+            "`Vec<Arc<{dependency}>>` (it is registered as a collection with `collect`)"
+        ));
+    }
+    hints
+}
+
+/// A node of the reachability walk: a service key, or a collection key
+/// (`true`), which share the `TypeId` namespace but not their registrations.
+type Slot = (TypeId, bool);
+
+/// Which registrations a subject-only build keeps (one flag per
+/// registration, in order), or `None` if `subject` is registered neither as
+/// a service nor as a collection.
+///
+/// Kept: every registration of a reachable slot (so duplicates and
+/// replacements among them are judged as in a full build), and every
+/// replacement of nothing. Followed: only the *effective* registration of a
+/// service (the last replacement, as the validator applies them) and every
+/// collection element, so a replaced production service does not drag its
+/// own dependencies into a test that replaced it.
+pub(crate) fn reachable(regs: &[Arc<Registration>], subject: TypeId) -> Option<Vec<bool>> {
+    let mut effective: HashMap<TypeId, usize> = HashMap::new();
+    let mut elements: HashMap<TypeId, Vec<usize>> = HashMap::new();
+    let mut keep = vec![false; regs.len()];
+    for (i, r) in regs.iter().enumerate() {
+        if r.element {
+            elements.entry(r.key.id).or_default().push(i);
+            continue;
+        }
+        match (effective.contains_key(&r.key.id), r.mode) {
+            // A duplicate: kept with its slot, never effective.
+            (true, Mode::Add) => {}
+            (true, Mode::Replace | Mode::ReplaceOrAdd)
+            | (false, Mode::Add | Mode::ReplaceOrAdd) => {
+                effective.insert(r.key.id, i);
+            }
+            // Replaces nothing: always reported.
+            (false, Mode::Replace) => keep[i] = true,
+        }
+    }
+
+    let mut seen: HashSet<Slot> = HashSet::new();
+    let mut work: Vec<Slot> = Vec::new();
+    if effective.contains_key(&subject) {
+        work.push((subject, false));
+    }
+    if elements.contains_key(&subject) {
+        work.push((subject, true));
+    }
+    if work.is_empty() {
+        return None;
+    }
+    seen.extend(work.iter().copied());
+    while let Some((id, element)) = work.pop() {
+        let followed: &[usize] = if element {
+            elements.get(&id).map_or(&[], Vec::as_slice)
+        } else {
+            effective.get(&id).map(std::slice::from_ref).unwrap_or(&[])
+        };
+        for &i in followed {
+            let r = &regs[i];
+            let forward = match &r.exec {
+                RegExec::Forward(k) => Some((k.id, false)),
+                RegExec::Factory(_) | RegExec::AsyncFactory(_) | RegExec::Instance(_) => None,
+            };
+            let deps = r.decls.iter().filter_map(|d| match d.kind {
+                DependencyKind::ScopeFactory => None,
+                DependencyKind::Collection => Some((d.key.id, true)),
+                _ => Some((d.key.id, false)),
+            });
+            for slot in deps.chain(forward) {
+                if seen.insert(slot) {
+                    work.push(slot);
+                }
+            }
+        }
+    }
+    for (i, r) in regs.iter().enumerate() {
+        keep[i] |= seen.contains(&(r.key.id, r.element));
+    }
+    Some(keep)
+}
