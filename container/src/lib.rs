@@ -85,6 +85,15 @@
 //!   scope per operation; it holds the container weakly.
 //! - **A test double**: `builder.clone().replacing(|b| { b.singleton(|| FakeMailer); })`
 //!   replaces a registration explicitly and still validates everything.
+//! - **Wiring per crate**: implement [`Module`] and
+//!   [`include`](ContainerBuilder::include) it; a module included twice
+//!   registers once.
+//! - **Tests**: [`testing::TestKernel`] reuses the production wiring with
+//!   explicit overrides, reports overrides nothing used, and builds just
+//!   what one subject needs; [`testing::assert_valid`] checks the whole
+//!   production graph in one line.
+//! - **Leaks**: [`track_instances`](ContainerBuilder::track_instances) and
+//!   [`Container::instance_report`] count instances per service.
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
