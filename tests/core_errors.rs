@@ -1,0 +1,358 @@
+//! Runtime failures: panicking and failing factories, re-entrant resolution,
+//! `warm_up`, and the `Send + Sync` contract of the public types.
+
+mod common;
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use common::Calls;
+use parking_lot::Mutex;
+use tenure::{
+    BuildError, Container, ContainerBuilder, Factory, Lazy, Node, Problem, ResolveError,
+    ResolveErrorKind, Scope, ScopeFactory, WarmUpError,
+};
+
+const F: &str = file!();
+
+struct Flaky;
+struct Steady;
+struct Outer(#[allow(dead_code)] Arc<Flaky>);
+
+fn panics_once(calls: &Calls) -> impl Fn() -> Flaky + Send + Sync + 'static {
+    let k = calls.clone();
+    move || {
+        if k.hit() == 0 {
+            panic!("first call fails");
+        }
+        Flaky
+    }
+}
+
+#[test]
+fn panicking_singleton_factory_leaves_nothing_behind_and_the_next_resolve_retries() {
+    let (calls, outer_calls) = (Calls::new(), Calls::new());
+    let o = outer_calls.clone();
+    let c = Container::builder()
+        .singleton(panics_once(&calls))
+        .singleton(move |f: Arc<Flaky>| {
+            o.hit();
+            Outer(f)
+        })
+        .singleton(|| Steady)
+        .build()
+        .unwrap();
+
+    let r = catch_unwind(AssertUnwindSafe(|| c.resolve::<Outer>()));
+    assert!(r.is_err(), "the panic reaches the caller");
+    assert_eq!((calls.get(), outer_calls.get()), (1, 0));
+    assert_eq!(c.singletons_created(), 0, "nothing half-built");
+
+    // Other services are unaffected; another thread is not blocked.
+    assert!(c.resolve::<Steady>().is_ok());
+    let c2 = c.clone();
+    let flaky = std::thread::spawn(move || c2.resolve::<Flaky>().map(|_| ()))
+        .join()
+        .unwrap();
+    assert!(flaky.is_ok());
+    // Retrying on the panicking thread works too (no stale re-entrancy mark).
+    let outer = c.resolve::<Outer>().unwrap();
+    assert!(Arc::ptr_eq(&outer.0, &c.resolve::<Flaky>().unwrap()));
+    assert_eq!((calls.get(), outer_calls.get()), (2, 1));
+}
+
+#[test]
+fn panicking_scoped_factory_retries_in_the_same_scope() {
+    let calls = Calls::new();
+    let c = Container::builder()
+        .scoped(panics_once(&calls))
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    assert!(catch_unwind(AssertUnwindSafe(|| scope.resolve::<Flaky>())).is_err());
+    assert_eq!(scope.instances_created(), 0);
+    let a = scope.resolve::<Flaky>().unwrap();
+    assert!(Arc::ptr_eq(&a, &scope.resolve::<Flaky>().unwrap()));
+    assert_eq!(calls.get(), 2);
+}
+
+#[derive(Debug)]
+struct PoolDown;
+impl std::fmt::Display for PoolDown {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection refused")
+    }
+}
+impl std::error::Error for PoolDown {}
+
+struct Pool;
+
+fn chain(e: &dyn std::error::Error) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push(s.to_string());
+        src = s.source();
+    }
+    out
+}
+
+#[test]
+fn failing_factory_reports_its_error_as_the_source_and_the_next_resolve_retries() {
+    let calls = Calls::new();
+    let k = calls.clone();
+    let mut b = Container::builder();
+    let line = line!() + 1;
+    b.try_singleton(move || -> anyhow::Result<Pool> {
+        if k.hit() == 0 {
+            return Err(anyhow::Error::new(PoolDown).context("opening the pool"));
+        }
+        Ok(Pool)
+    });
+    let c = b.build().unwrap();
+
+    let err = c.resolve::<Pool>().err().unwrap();
+    let ResolveErrorKind::Factory(inner) = err.kind() else {
+        panic!("{err:?}")
+    };
+    assert!(inner.downcast_ref::<PoolDown>().is_some());
+    assert_eq!(chain(&err), ["opening the pool", "connection refused"]);
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "the factory of singleton `core_errors::Pool` failed [core_errors::Pool registered \
+             at {F}:{line}:{}]",
+            err.service().unwrap().site().column()
+        )
+    );
+    assert_eq!(c.singletons_created(), 0);
+    assert!(c.resolve::<Pool>().is_ok(), "retried");
+    assert_eq!(calls.get(), 2);
+}
+
+#[test]
+fn failing_dependency_in_a_scope_names_the_path_and_a_plain_std_error_is_the_source() {
+    let calls = Calls::new();
+    let k = calls.clone();
+    struct Repo(#[allow(dead_code)] Arc<Pool>);
+    let c = Container::builder()
+        .try_scoped(move || {
+            if k.hit() == 0 {
+                Err(PoolDown)
+            } else {
+                Ok(Pool)
+            }
+        })
+        .transient(|p: Arc<Pool>| Repo(p))
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    let err = scope.resolve::<Repo>().err().unwrap();
+    assert!(matches!(err.kind(), ResolveErrorKind::Factory(_)));
+    let names: Vec<_> = err.path().iter().map(Node::type_name).collect();
+    assert_eq!(
+        names,
+        [
+            "core_errors::failing_dependency_in_a_scope_names_the_path_and_a_plain_std_error_is_the_source::Repo",
+            "core_errors::Pool"
+        ]
+    );
+    let source = std::error::Error::source(&err).unwrap();
+    assert!(source.downcast_ref::<PoolDown>().is_some());
+    assert!(
+        err.to_string().contains("(while resolving transient"),
+        "{err}"
+    );
+    assert_eq!(scope.instances_created(), 0);
+    assert!(scope.resolve::<Repo>().is_ok());
+}
+
+/// Runs `probe` inside a factory and keeps what it returned, so the test can
+/// look at the error the factory saw.
+type Seen = Arc<Mutex<Vec<ResolveError>>>;
+
+fn assert_reentrant(seen: &Seen, service: &str) {
+    let seen = seen.lock();
+    assert_eq!(seen.len(), 1, "{seen:?}");
+    let e = &seen[0];
+    assert!(matches!(e.kind(), ResolveErrorKind::Reentrant), "{e:?}");
+    assert_eq!(e.service().unwrap().type_name(), service);
+    assert!(e.to_string().contains("re-entrant resolution"), "{e}");
+}
+
+struct Selfish;
+
+#[test]
+fn singleton_resolving_itself_through_lazy_is_reentrant_not_a_hang() {
+    let seen: Seen = Seen::default();
+    let s = seen.clone();
+    let c = Container::builder()
+        .singleton(move |me: Lazy<Selfish>| {
+            s.lock().extend(me.get().err());
+            Selfish
+        })
+        .build()
+        .unwrap();
+    let first = c.resolve::<Selfish>().unwrap();
+    assert_reentrant(&seen, "core_errors::Selfish");
+    assert!(Arc::ptr_eq(&first, &c.resolve::<Selfish>().unwrap()));
+}
+
+#[test]
+fn singleton_resolving_itself_through_factory_is_reentrant() {
+    let seen: Seen = Seen::default();
+    let s = seen.clone();
+    let c = Container::builder()
+        .singleton(move |me: Factory<Selfish>| {
+            s.lock().extend(me.create_unscoped().err());
+            Selfish
+        })
+        .build()
+        .unwrap();
+    c.resolve::<Selfish>().unwrap();
+    assert_reentrant(&seen, "core_errors::Selfish");
+}
+
+#[test]
+fn singleton_resolving_itself_through_a_scope_factory_is_reentrant() {
+    let seen: Seen = Seen::default();
+    let s = seen.clone();
+    let c = Container::builder()
+        .singleton(move |scopes: ScopeFactory| {
+            let scope = scopes.open().unwrap();
+            s.lock().extend(scope.resolve::<Selfish>().err());
+            Selfish
+        })
+        .build()
+        .unwrap();
+    c.scope().resolve::<Selfish>().unwrap();
+    assert_reentrant(&seen, "core_errors::Selfish");
+}
+
+#[test]
+fn scoped_resolving_itself_through_lazy_is_reentrant() {
+    let seen: Seen = Seen::default();
+    let s = seen.clone();
+    let c = Container::builder()
+        .scoped(move |me: Lazy<Selfish>| {
+            s.lock().extend(me.get().err());
+            Selfish
+        })
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    scope.resolve::<Selfish>().unwrap();
+    assert_reentrant(&seen, "core_errors::Selfish");
+    assert_eq!(scope.instances_created(), 1);
+}
+
+struct Left;
+struct Right(#[allow(dead_code)] Arc<Left>);
+
+#[test]
+fn indirect_reentrance_through_another_service_is_reported_with_its_path() {
+    // Left's factory asks for Right, which needs Left: Left is being built.
+    let seen: Seen = Seen::default();
+    let s = seen.clone();
+    let c = Container::builder()
+        .singleton(move |right: Lazy<Right>| {
+            s.lock().extend(right.get().err());
+            Left
+        })
+        .singleton(|l: Arc<Left>| Right(l))
+        .build()
+        .unwrap();
+    c.resolve::<Left>().unwrap();
+    assert_reentrant(&seen, "core_errors::Left");
+    let path: Vec<_> = seen.lock()[0].path().iter().map(Node::type_name).collect();
+    assert_eq!(path, ["core_errors::Right", "core_errors::Left"]);
+}
+
+struct Bad1;
+struct Bad2;
+
+#[test]
+fn warm_up_creates_every_singleton_and_reports_every_failure() {
+    let mut b = Container::builder();
+    b.singleton(|| Steady);
+    let l1 = line!() + 1;
+    b.try_singleton(|| -> Result<Bad1, PoolDown> { Err(PoolDown) });
+    b.scoped(|| Pool); // not a singleton: not warmed up
+    let l2 = line!() + 1;
+    b.try_singleton(|| -> anyhow::Result<Bad2> { anyhow::bail!("no config file") });
+    let c = b.build().unwrap();
+    let err: WarmUpError = c.warm_up().unwrap_err();
+    let failed: Vec<_> = err
+        .errors()
+        .iter()
+        .map(|e| {
+            (
+                e.service().unwrap().type_name(),
+                e.service().unwrap().site().line(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        failed,
+        [("core_errors::Bad1", l1), ("core_errors::Bad2", l2)]
+    );
+    let msg = err.to_string();
+    assert!(
+        msg.starts_with(
+            "2 singletons failed to start:\n1. the factory of singleton `core_errors::Bad1` failed"
+        ),
+        "{msg}"
+    );
+    assert!(
+        msg.contains("\n   caused by: connection refused\n2. "),
+        "{msg}"
+    );
+    assert!(msg.ends_with("caused by: no config file"), "{msg}");
+    assert_eq!(
+        c.singletons_created(),
+        1,
+        "the healthy singleton was created"
+    );
+
+    let ok = Container::builder()
+        .singleton(|| Steady)
+        .singleton(|_s: Arc<Steady>| Flaky)
+        .scoped(|| Pool)
+        .build()
+        .unwrap();
+    ok.warm_up().unwrap();
+    assert_eq!(ok.singletons_created(), 2);
+}
+
+#[test]
+fn public_types_are_send_and_sync() {
+    fn send_sync<T: Send + Sync + 'static>() {}
+    fn clone<T: Clone>() {}
+    trait Plugin: Send + Sync {}
+    send_sync::<Container>();
+    send_sync::<ContainerBuilder>();
+    send_sync::<Scope>();
+    send_sync::<Lazy<Pool>>();
+    send_sync::<Lazy<dyn Plugin>>();
+    send_sync::<Factory<Pool>>();
+    send_sync::<Factory<dyn Plugin>>();
+    send_sync::<ScopeFactory>();
+    send_sync::<BuildError>();
+    send_sync::<Problem>();
+    send_sync::<Node>();
+    send_sync::<ResolveError>();
+    send_sync::<WarmUpError>();
+    clone::<Container>();
+    clone::<ContainerBuilder>();
+    clone::<Factory<dyn Plugin>>();
+    clone::<ScopeFactory>();
+
+    // And they do cross threads.
+    let c = Container::builder().scoped(|| Pool).build().unwrap();
+    let scope = c.scope();
+    let here = scope.resolve::<Pool>().unwrap();
+    let there = std::thread::spawn(move || scope.resolve::<Pool>().unwrap())
+        .join()
+        .unwrap();
+    assert!(Arc::ptr_eq(&here, &there));
+}
