@@ -8,21 +8,32 @@
 //! so a random graph needs argument types chosen at run time. The services
 //! are a fixed pool of marker types `S<0>` .. `S<15>`; `S<i>`'s factory takes
 //! one argument, `DepsOf<i>` (in `validate_prop/services.rs`), whose `Inject`
-//! impl reads the current graph (a thread-local) and, for each generated edge
-//! `i -> j`, *delegates to tenure's own impl* for `Arc<S<j>>`,
-//! `Option<Arc<S<j>>>`, `Lazy<S<j>>` or `Factory<S<j>>` (chosen through a
-//! `match` over the 16 indices). So the validator and the resolver see
-//! exactly the declarations and fetches that a closure taking those argument
-//! types would produce. Indices `n..16` are never registered: edges to them
-//! are missing dependencies. (This relies on `Inject` being implementable
-//! outside tenure, through its hidden methods.)
+//! impl reads the current graph (a thread-local) and, for each generated
+//! edge, *delegates to tenure's own impl* for `Arc<X>`, `Option<Arc<X>>`,
+//! `Lazy<X>`, `Factory<X>` (`X` a service `S<j>` or a binding `dyn Bk<k>`)
+//! or `Vec<Arc<dyn P>>`, chosen through a `match` over the indices. So the
+//! validator and the resolver see exactly the declarations and fetches that
+//! a closure taking those argument types would produce. Indices `n..16` are
+//! never registered: edges to them are missing dependencies. Bindings
+//! (`bind::<dyn Bk<k>, S<t>>`) and collection elements
+//! (`collect::<dyn P, S<t>>`) are generated too, with targets that may be
+//! missing. (This relies on `Inject` being implementable outside tenure,
+//! through its hidden methods.)
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestCaseError, TestRunner};
-use tenure::{Container, Lifetime, Problem, ResolveError, ResolveErrorKind};
+use tenure::{Container, Lifetime, Problem, ResolveErrorKind, Scope};
+
+#[path = "validate_prop/services.rs"]
+mod services;
+
+use services::{
+    BINDINGS, Got, Graph, Kind, Label, To, binding_in_scope, build, dependency_label,
+    elements_in_scope, from_root, in_scope, label,
+};
 
 /// Marker types available to a graph; a graph registers `S<0>..S<n>`.
 const POOL: usize = 16;
@@ -30,83 +41,164 @@ const POOL: usize = 16;
 const MAX_N: usize = 12;
 /// Dependencies per service at most.
 const MAX_DEPS: usize = 3;
-
-#[path = "validate_prop/services.rs"]
-mod services;
-
-use services::{Graph, Kind, build, from_root, in_scope, index_of};
+/// Elements of the collection at most.
+const MAX_ELEMS: usize = 4;
 
 // ---------------------------------------------------------------------------
 // The oracle, by brute force.
 
-/// Every simple path from each holder through transients to a shorter-lived
-/// service: the shortest length (in edges) for each (holder, captive) pair.
-fn oracle_captives(g: &Graph) -> BTreeMap<(usize, usize), usize> {
-    fn walk(g: &Graph, h: usize, path: &mut Vec<usize>, out: &mut BTreeMap<(usize, usize), usize>) {
-        let v = *path.last().unwrap();
-        for w in g.out(v, Kind::holds) {
-            if path.contains(&w) {
-                continue;
-            }
-            match g.rank(w) {
-                None => {
-                    path.push(w);
-                    walk(g, h, path, out);
-                    path.pop();
-                }
-                Some(r) if r < g.rank(h).unwrap() => {
-                    let len = path.len(); // edges: path nodes - 1, plus this one
-                    let e = out.entry((h, w)).or_insert(len);
-                    *e = (*e).min(len);
-                }
-                Some(_) => {}
+/// The graph as the validator should see it: one node per registration
+/// (services first, as `S<i>` = node `i`, then bindings, then elements).
+struct Net {
+    labels: Vec<Label>,
+    /// `None`: transparent (transient service, binding, element).
+    rank: Vec<Option<u8>>,
+    /// Edges to registered nodes.
+    out: Vec<Vec<(usize, Kind)>>,
+    /// (requester, dependency, kind) for each edge to nothing, sorted.
+    missing: Vec<(Label, Label, Kind)>,
+}
+
+impl Net {
+    fn new(g: &Graph) -> Net {
+        let n = g.n();
+        let mut labels: Vec<Label> = (0..n).map(Label::Svc).collect();
+        let mut rank: Vec<Option<u8>> = g.life.iter().map(|l| l.rank()).collect();
+        let mut bind_node = [None; BINDINGS];
+        for (k, t) in g.binds.iter().enumerate() {
+            if t.is_some() {
+                bind_node[k] = Some(labels.len());
+                labels.push(Label::Bind(k));
+                rank.push(None);
             }
         }
-    }
-    let mut out = BTreeMap::new();
-    for h in 0..g.n() {
-        if g.rank(h).is_some() {
-            walk(g, h, &mut vec![h], &mut out);
-        }
-    }
-    out
-}
+        let first_elem = labels.len();
+        labels.extend(g.elems.iter().map(|_| Label::Elem));
+        rank.extend(g.elems.iter().map(|_| None));
 
-/// (requester, dependency, kind) for every non-optional edge to an
-/// unregistered service, as a sorted multiset.
-fn oracle_missing(g: &Graph) -> Vec<(usize, usize, Kind)> {
-    let mut out: Vec<_> = (0..g.n())
-        .flat_map(|i| g.deps[i].iter().map(move |&(j, k)| (i, j, k)))
-        .filter(|&(_, j, k)| !g.registered(j) && k != Kind::Opt)
-        .collect();
-    out.sort();
-    out
-}
-
-/// `reach[v]`: the services reachable from `v` by one or more construction
-/// edges.
-fn oracle_reach(g: &Graph) -> Vec<BTreeSet<usize>> {
-    (0..g.n())
-        .map(|v| {
-            let mut seen = BTreeSet::new();
-            let mut stack: Vec<usize> = g.out(v, Kind::constructs).collect();
-            while let Some(w) = stack.pop() {
-                if seen.insert(w) {
-                    stack.extend(g.out(w, Kind::constructs));
+        let mut out = vec![Vec::new(); labels.len()];
+        let mut missing = Vec::new();
+        for (i, deps) in g.deps.iter().enumerate() {
+            for &(to, kind) in deps {
+                match to {
+                    To::Svc(j) if g.registered(j) => out[i].push((j, kind)),
+                    To::Bind(k) if bind_node[k].is_some() => {
+                        out[i].push((bind_node[k].unwrap(), kind))
+                    }
+                    To::Coll => out[i].extend((first_elem..labels.len()).map(|e| (e, kind))),
+                    _ if kind == Kind::Opt => {}
+                    To::Svc(j) => missing.push((Label::Svc(i), Label::Svc(j), kind)),
+                    To::Bind(k) => missing.push((Label::Svc(i), Label::Bind(k), kind)),
                 }
             }
-            seen
-        })
-        .collect()
-}
+        }
+        let forwards = g
+            .binds
+            .iter()
+            .enumerate()
+            .filter_map(|(k, t)| Some((bind_node[k]?, Label::Bind(k), (*t)?)))
+            .chain(
+                g.elems
+                    .iter()
+                    .enumerate()
+                    .map(|(e, &t)| (first_elem + e, Label::Elem, t)),
+            );
+        for (node, lbl, t) in forwards {
+            if g.registered(t) {
+                out[node].push((t, Kind::Req));
+            } else {
+                missing.push((lbl, Label::Svc(t), Kind::Req));
+            }
+        }
+        missing.sort();
+        Net {
+            labels,
+            rank,
+            out,
+            missing,
+        }
+    }
 
-/// Whether a transient or singleton can be resolved from the root: nothing
-/// scoped is constructed through transients.
-fn oracle_root_ok(g: &Graph, i: usize) -> bool {
-    match g.life[i] {
-        Lifetime::Scoped => false,
-        Lifetime::Singleton => true,
-        _ => g.out(i, Kind::constructs).all(|j| oracle_root_ok(g, j)),
+    fn next(&self, v: usize, keep: fn(Kind) -> bool) -> impl Iterator<Item = usize> + '_ {
+        self.out[v]
+            .iter()
+            .filter(move |&&(_, k)| keep(k))
+            .map(|&(w, _)| w)
+    }
+
+    /// Every simple path from each holder through transparent nodes to a
+    /// shorter-lived service: the shortest length (in edges) per pair.
+    fn captives(&self) -> BTreeMap<(usize, usize), usize> {
+        fn walk(net: &Net, path: &mut Vec<usize>, out: &mut BTreeMap<(usize, usize), usize>) {
+            let (h, v) = (path[0], *path.last().unwrap());
+            for w in net.next(v, Kind::holds) {
+                if path.contains(&w) {
+                    continue;
+                }
+                match net.rank[w] {
+                    None => {
+                        path.push(w);
+                        walk(net, path, out);
+                        path.pop();
+                    }
+                    Some(r) if r < net.rank[h].unwrap() => {
+                        let len = out.entry((h, w)).or_insert(path.len());
+                        *len = (*len).min(path.len());
+                    }
+                    Some(_) => {}
+                }
+            }
+        }
+        let mut out = BTreeMap::new();
+        for h in 0..self.labels.len() {
+            if self.rank[h].is_some() {
+                walk(self, &mut vec![h], &mut out);
+            }
+        }
+        out
+    }
+
+    /// `reach[v]`: the nodes reachable from `v` by one or more construction
+    /// edges.
+    fn reach(&self) -> Vec<BTreeSet<usize>> {
+        (0..self.labels.len())
+            .map(|v| {
+                let mut seen = BTreeSet::new();
+                let mut stack: Vec<usize> = self.next(v, Kind::constructs).collect();
+                while let Some(w) = stack.pop() {
+                    if seen.insert(w) {
+                        stack.extend(self.next(w, Kind::constructs));
+                    }
+                }
+                seen
+            })
+            .collect()
+    }
+
+    /// The (first, last) node pairs of every walk along `keep` edges whose
+    /// nodes carry `labels` (an element is known only by where it leads).
+    fn walks(&self, labels: &[Label], keep: fn(Kind) -> bool) -> BTreeSet<(usize, usize)> {
+        let mut cur: BTreeSet<(usize, usize)> = (0..self.labels.len())
+            .filter(|&v| self.labels[v] == labels[0])
+            .map(|v| (v, v))
+            .collect();
+        for &l in &labels[1..] {
+            cur = cur
+                .iter()
+                .flat_map(|&(s, u)| self.next(u, keep).map(move |w| (s, w)))
+                .filter(|&(_, w)| self.labels[w] == l)
+                .collect();
+        }
+        cur
+    }
+
+    /// Whether node `v` can be constructed from the root: nothing scoped is
+    /// constructed through transparent nodes.
+    fn root_ok(&self, v: usize) -> bool {
+        match self.rank[v] {
+            Some(r) => r == Lifetime::Singleton.rank().unwrap(),
+            None => self.next(v, Kind::constructs).all(|w| self.root_ok(w)),
+        }
     }
 }
 
@@ -121,45 +213,53 @@ macro_rules! check {
     };
 }
 
+fn svc(l: Label) -> usize {
+    match l {
+        Label::Svc(i) => i,
+        other => panic!("expected a service, got {other:?}"),
+    }
+}
+
 /// Checks one graph; returns whether it was valid (and so resolved).
 fn check_graph(g: &Graph) -> Result<bool, TestCaseError> {
     let (_builder, built) = build(g);
-    let captives = oracle_captives(g);
-    let missing = oracle_missing(g);
-    let reach = oracle_reach(g);
-    let cyclic: BTreeSet<usize> = (0..g.n()).filter(|&v| reach[v].contains(&v)).collect();
-    // Cycle classes: services on cycles, grouped by mutual reachability.
+    let net = Net::new(g);
+    let captives = net.captives();
+    let reach = net.reach();
+    let cyclic: Vec<usize> = (0..net.labels.len())
+        .filter(|&v| reach[v].contains(&v))
+        .collect();
+    // Cycle classes: nodes on cycles, grouped by mutual reachability.
     let mut classes: Vec<BTreeSet<usize>> = Vec::new();
     for &v in &cyclic {
         if !classes.iter().any(|c| c.contains(&v)) {
+            let class = cyclic.iter().copied();
             classes.push(
-                cyclic
-                    .iter()
-                    .copied()
+                class
                     .filter(|&w| reach[v].contains(&w) && reach[w].contains(&v))
                     .collect(),
             );
         }
     }
-    let expected = usize::from(g.dup.is_some()) + missing.len() + classes.len() + captives.len();
+    let expected =
+        usize::from(g.dup.is_some()) + net.missing.len() + classes.len() + captives.len();
 
     let problems = match &built {
         Ok(_) => Vec::new(),
         Err(e) => e.problems().to_vec(),
     };
+    let text = built
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
     check!(
         problems.len() == expected,
-        "expected {expected} problems, got {}:\n{}",
-        problems.len(),
-        built
-            .as_ref()
-            .err()
-            .map(ToString::to_string)
-            .unwrap_or_default()
+        "expected {expected} problems, got:\n{text}"
     );
 
-    let (mut got_missing, mut got_captive, mut got_cycles, mut dups) =
-        (Vec::new(), BTreeMap::new(), Vec::new(), 0);
+    let (mut missing, mut got_captive, mut covered, mut dups) =
+        (Vec::new(), BTreeMap::new(), vec![false; classes.len()], 0);
     for p in &problems {
         match p {
             Problem::Missing {
@@ -168,177 +268,173 @@ fn check_graph(g: &Graph) -> Result<bool, TestCaseError> {
                 kind,
                 did_you_mean,
             } => {
-                let j: usize = dependency
-                    .rsplit_once("S<")
-                    .unwrap()
-                    .1
-                    .trim_end_matches('>')
-                    .parse()
-                    .unwrap();
-                got_missing.push((index_of(requester), j, Kind::of(*kind)));
-                check!(
-                    !did_you_mean.is_empty(),
-                    "every `S<_>` shares the short name `S`: {p}"
-                );
+                let dep = dependency_label(dependency);
+                missing.push((label(requester), dep, Kind::of(*kind)));
+                if let Label::Svc(_) = dep {
+                    check!(!did_you_mean.is_empty(), "every `S<_>` is named `S`: {p}");
+                }
             }
             Problem::Captive { path } => {
-                let idx: Vec<usize> = path.iter().map(index_of).collect();
-                let (h, c) = (idx[0], *idx.last().unwrap());
+                let labels: Vec<Label> = path.iter().map(label).collect();
+                let (h, c) = (svc(labels[0]), svc(*labels.last().unwrap()));
                 check!(
-                    got_captive.insert((h, c), idx.len() - 1).is_none(),
-                    "pair reported twice: {p}"
+                    got_captive.insert((h, c), labels.len() - 1).is_none(),
+                    "twice: {p}"
                 );
-                for w in idx.windows(2) {
-                    check!(
-                        g.out(w[0], Kind::holds).any(|x| x == w[1]),
-                        "{} -> {} is not a held edge: {p}",
-                        w[0],
-                        w[1]
-                    );
-                }
-                for &m in &idx[1..idx.len() - 1] {
-                    check!(
-                        g.life[m] == Lifetime::Transient,
-                        "inner node S<{m}> is not transient: {p}"
-                    );
+                check!(
+                    net.walks(&labels, Kind::holds).contains(&(h, c)),
+                    "not a held path: {p}"
+                );
+                for &l in &labels[1..labels.len() - 1] {
+                    if let Label::Svc(m) = l {
+                        check!(
+                            g.life[m] == Lifetime::Transient,
+                            "S<{m}> is not transient: {p}"
+                        );
+                    }
                 }
                 check!(
-                    path[0].lifetime() == Some(g.life[h])
-                        && path.last().unwrap().lifetime() == Some(g.life[c]),
-                    "lifetimes on the path: {p}"
+                    path[0].lifetime() == Some(g.life[h]),
+                    "holder's lifetime: {p}"
+                );
+                check!(
+                    path.last().unwrap().lifetime() == Some(g.life[c]),
+                    "lifetime: {p}"
                 );
             }
             Problem::Cycle { path } => {
-                let idx: Vec<usize> = path.iter().map(index_of).collect();
+                let labels: Vec<Label> = path.iter().map(label).collect();
+                let start = svc(labels[0]);
                 check!(
-                    idx.len() >= 2 && idx[0] == *idx.last().unwrap(),
-                    "not closed: {p}"
+                    labels.len() >= 2 && labels.last() == Some(&labels[0]),
+                    "open: {p}"
                 );
-                for w in idx.windows(2) {
-                    check!(
-                        g.out(w[0], Kind::constructs).any(|x| x == w[1]),
-                        "{} -> {} is not a construction edge: {p}",
-                        w[0],
-                        w[1]
-                    );
-                }
-                got_cycles.push(idx);
+                check!(
+                    net.walks(&labels, Kind::constructs)
+                        .contains(&(start, start)),
+                    "not a cycle of construction edges: {p}"
+                );
+                let ci = classes.iter().position(|c| c.contains(&start)).unwrap();
+                check!(
+                    !covered[ci],
+                    "two cycles for one class {:?}: {p}",
+                    classes[ci]
+                );
+                covered[ci] = true;
             }
             Problem::Duplicate { first, second } => {
                 dups += 1;
-                check!(
-                    Some(index_of(first)) == g.dup && index_of(second) == index_of(first),
-                    "{p}"
-                );
+                check!(label(first) == Label::Svc(g.dup.unwrap()), "{p}");
+                check!(label(second) == label(first), "{p}");
             }
             other => return Err(TestCaseError::fail(format!("unexpected problem: {other}"))),
         }
     }
-    got_missing.sort();
+    missing.sort();
     check!(
-        got_missing == missing,
-        "missing: got {got_missing:?}, oracle {missing:?}"
+        missing == net.missing,
+        "missing: got {missing:?}, oracle {:?}",
+        net.missing
     );
     check!(dups == usize::from(g.dup.is_some()), "duplicates: {dups}");
-    let got_pairs: BTreeSet<_> = got_captive.keys().copied().collect();
-    let want_pairs: BTreeSet<_> = captives.keys().copied().collect();
-    check!(
-        got_pairs == want_pairs,
-        "captive pairs: got {got_pairs:?}, oracle {want_pairs:?}"
-    );
+    let got: BTreeSet<_> = got_captive.keys().collect();
+    let want: BTreeSet<_> = captives.keys().collect();
+    check!(got == want, "captive pairs: got {got:?}, oracle {want:?}");
     for (pair, len) in &got_captive {
+        let shortest = captives[pair];
         check!(
-            captives[pair] == *len,
-            "captive path for {pair:?} has {len} edges, the shortest has {}",
-            captives[pair]
+            shortest == *len,
+            "path for {pair:?}: {len} edges, shortest {shortest}"
         );
-    }
-    // One cycle per class of mutually reachable services on cycles.
-    let mut covered = vec![false; classes.len()];
-    for cyc in &got_cycles {
-        let Some(ci) = classes.iter().position(|c| c.contains(&cyc[0])) else {
-            return Err(TestCaseError::fail(format!("cycle {cyc:?} is not a cycle")));
-        };
-        check!(
-            !covered[ci],
-            "two cycles reported for class {:?}",
-            classes[ci]
-        );
-        covered[ci] = true;
     }
 
     let Ok(c) = built else { return Ok(false) };
-    check_resolution(g, &c)?;
+    check_resolution(g, &net, &c)?;
     Ok(true)
 }
 
-fn check_resolution(g: &Graph, c: &Container) -> Result<(), TestCaseError> {
+/// Resolves everything in two scopes and from the root, and checks the
+/// identity rules and what each instance holds.
+fn check_resolution(g: &Graph, net: &Net, c: &Container) -> Result<(), TestCaseError> {
     let (s1, s2) = (c.scope(), c.scope());
-    let mut keep = Vec::new();
+    let mut keep: Vec<Got> = Vec::new();
+    let get = |scope: &Scope, i: usize| {
+        in_scope(scope, i).map_err(|e| TestCaseError::fail(format!("S<{i}> in a scope: {e}")))
+    };
+    // Checks that `held` is the scope's instance of `S<t>` (or, for a
+    // transient, a fresh one); keeps what it resolved alive.
+    let same = |t: usize, held: usize, keep: &mut Vec<Got>| -> Result<(), TestCaseError> {
+        let now = get(&s1, t)?;
+        let transient = g.life[t] == Lifetime::Transient;
+        check!(
+            (held == now.addr) != transient,
+            "S<{t}>: held {held:x}, scope {:x}",
+            now.addr
+        );
+        keep.push(now);
+        Ok(())
+    };
     for i in 0..g.n() {
-        let fail = |e: ResolveError| TestCaseError::fail(format!("S<{i}> in a scope: {e}"));
-        let a1 = in_scope(&s1, i).map_err(fail)?;
-        let a2 = in_scope(&s1, i).map_err(fail)?;
-        let b = in_scope(&s2, i).map_err(fail)?;
+        let (a1, a2, b) = (get(&s1, i)?, get(&s1, i)?, get(&s2, i)?);
+        let (same12, same1b) = (a1.addr == a2.addr, a1.addr == b.addr);
         match g.life[i] {
-            Lifetime::Singleton => check!(
-                a1.addr == a2.addr && a1.addr == b.addr,
-                "singleton S<{i}> not shared"
-            ),
-            Lifetime::Scoped => check!(
-                a1.addr == a2.addr && a1.addr != b.addr,
-                "scoped S<{i}> not one per scope"
-            ),
-            _ => check!(
-                a1.addr != a2.addr && a1.addr != b.addr,
-                "transient S<{i}> reused"
-            ),
+            Lifetime::Singleton => check!(same12 && same1b, "singleton S<{i}> not shared"),
+            Lifetime::Scoped => check!(same12 && !same1b, "scoped S<{i}> not one per scope"),
+            _ => check!(!same12 && !same1b, "transient S<{i}> reused"),
         }
-        // What an instance holds is what its scope serves.
-        let held_edges = g.deps[i].iter().zip(&a1.held);
-        for (&(j, kind), &held) in held_edges {
+        for (&(to, kind), held) in g.deps[i].iter().zip(&a1.held) {
             if !kind.constructs() {
+                check!(held.is_empty(), "a handle resolved eagerly");
                 continue;
             }
-            if !g.registered(j) {
-                check!(held.is_none(), "absent optional S<{j}> was injected");
-                continue;
+            let targets: Vec<usize> = match to {
+                To::Svc(j) => Some(j).filter(|&j| g.registered(j)).into_iter().collect(),
+                To::Bind(k) => g.binds[k].into_iter().collect(),
+                To::Coll => g.elems.clone(),
+            };
+            check!(
+                held.len() == targets.len(),
+                "S<{i}> got {held:?} for {to:?}"
+            );
+            for (&t, &h) in targets.iter().zip(held) {
+                same(t, h, &mut keep)?;
             }
-            let now = in_scope(&s1, j).map_err(fail)?;
-            if g.life[j] == Lifetime::Transient {
-                check!(held != Some(now.addr), "transient S<{j}> shared");
-            } else {
-                check!(
-                    held == Some(now.addr),
-                    "S<{i}> holds another S<{j}> than its scope's"
-                );
-            }
-            keep.push(now);
         }
         match from_root(c, i) {
             Ok(r) => {
                 check!(
-                    oracle_root_ok(g, i),
+                    net.root_ok(i),
                     "S<{i}> resolved from the root but needs a scope"
                 );
-                if g.life[i] == Lifetime::Singleton {
-                    check!(
-                        r.addr == a1.addr,
-                        "singleton S<{i}> differs between root and scope"
-                    );
-                }
+                let singleton = g.life[i] == Lifetime::Singleton;
+                check!(
+                    !singleton || r.addr == a1.addr,
+                    "root and scope disagree on S<{i}>"
+                );
                 keep.push(r);
             }
             Err(e) => {
-                check!(!oracle_root_ok(g, i), "S<{i}> failed from the root: {e}");
-                check!(
-                    matches!(e.kind(), ResolveErrorKind::ScopedFromRoot),
-                    "S<{i}>: {e}"
-                );
+                check!(!net.root_ok(i), "S<{i}> failed from the root: {e}");
+                let scoped = matches!(e.kind(), ResolveErrorKind::ScopedFromRoot);
+                check!(scoped, "S<{i}>: {e}");
             }
         }
         keep.extend([a1, a2, b]);
     }
+    for (k, t) in g.binds.iter().enumerate() {
+        if let Some(t) = *t {
+            let a = binding_in_scope(&s1, k).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            if g.life[t] != Lifetime::Transient {
+                same(t, a, &mut keep)?;
+            }
+        }
+    }
+    let all = elements_in_scope(&s1).map_err(|e| TestCaseError::fail(e.to_string()))?;
+    check!(
+        all.len() == g.elems.len(),
+        "resolve_all gave {} elements",
+        all.len()
+    );
     check!(c.warm_up().is_ok(), "warm_up failed on a valid graph");
     Ok(())
 }
@@ -358,43 +454,65 @@ fn kind() -> impl Strategy<Value = Kind> {
     prop_oneof![6 => Just(Kind::Req), 1 => Just(Kind::Opt), 2 => Just(Kind::Lazy), 1 => Just(Kind::Fac)]
 }
 
-/// `forward_only`: edges lead to later services only (no cycles, nothing
-/// missing), so that most graphs are valid or only captive.
+/// `forward_only`: service edges lead to later services only and every
+/// target is registered, so that most graphs are valid or only captive
+/// (bindings and the collection can still close a cycle).
 fn graphs(forward_only: bool) -> impl Strategy<Value = Graph> {
+    use proptest::collection::vec;
     (1..=MAX_N).prop_flat_map(move |n| {
-        let edge = (0u32..100, any::<u32>(), kind());
+        let pick = (0u32..100, any::<u32>());
         (
-            proptest::collection::vec(lifetime(), n),
-            proptest::collection::vec(proptest::collection::vec(edge, 0..=MAX_DEPS), n),
-            (0u32..100, 0..n),
+            vec(lifetime(), n),
+            vec(vec((pick.clone(), kind()), 0..=MAX_DEPS), n),
+            vec(pick.clone(), BINDINGS),
+            vec(pick.clone(), 0..=MAX_ELEMS),
+            pick,
         )
-            .prop_map(move |(life, raw, (dup_sel, dup))| {
-                let dup = (!forward_only && dup_sel < 10).then_some(dup);
+            .prop_map(move |(life, raw, binds, elems, (dup_sel, dup))| {
+                let unregistered = |r: u32| n + r as usize % (POOL - n);
+                let target = |(sel, r): (u32, u32)| {
+                    if !forward_only && sel < 10 {
+                        unregistered(r)
+                    } else {
+                        r as usize % n
+                    }
+                };
                 let deps = raw
                     .into_iter()
                     .enumerate()
                     .map(|(i, edges)| {
-                        edges
-                            .into_iter()
-                            .filter_map(|(sel, r, k)| {
-                                let r = r as usize;
-                                let later = n - i - 1;
-                                let j = if forward_only || sel < 70 {
+                        let later = n - i - 1;
+                        let edge = |((sel, r), k): ((u32, u32), Kind)| {
+                            let r_ = r as usize;
+                            Some(match sel {
+                                0..75 if forward_only || sel < 55 => {
                                     if later == 0 {
                                         return None;
                                     }
-                                    i + 1 + r % later
-                                } else if sel < 90 {
-                                    r % n // anywhere, itself included: cycles
-                                } else {
-                                    n + r % (POOL - n) // never registered
-                                };
-                                Some((j, k))
+                                    (To::Svc(i + 1 + r_ % later), k)
+                                }
+                                0..65 => (To::Svc(r_ % n), k), // itself included: cycles
+                                65..75 => (To::Svc(unregistered(r)), k),
+                                75..90 => (To::Bind(r_ % BINDINGS), k),
+                                _ => (To::Coll, Kind::Coll),
                             })
-                            .collect()
+                        };
+                        edges.into_iter().filter_map(edge).collect()
                     })
                     .collect();
-                Graph { life, deps, dup }
+                let binds = binds
+                    .into_iter()
+                    .map(|(sel, r)| (sel < 80).then(|| target((sel, r))))
+                    .collect();
+                let elems = elems.into_iter().map(target).collect();
+                let dup = (!forward_only && dup_sel < 10).then_some(dup as usize % n);
+                Graph {
+                    life,
+                    deps,
+                    binds,
+                    elems,
+                    dup,
+                }
             })
     })
 }
