@@ -507,14 +507,12 @@ fn replacing_swaps_the_implementation_and_validates_the_replacement() {
     );
 
     // A replacement that replaces nothing.
+    let mut nothing = base.clone();
     let l = line!() + 2;
-    let err = base
-        .clone()
-        .replacing(|b| {
-            b.singleton(|| Engine);
-        })
-        .build()
-        .unwrap_err();
+    nothing.replacing(|b| {
+        b.singleton(|| Engine);
+    });
+    let err = nothing.build().unwrap_err();
     let [Problem::ReplacesNothing { replacement }] = err.problems() else {
         panic!("{err}")
     };
