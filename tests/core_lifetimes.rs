@@ -395,3 +395,13 @@ fn not_registered_is_an_error_with_a_did_you_mean() {
     assert!(c.contains::<other::Config>());
     assert!(!c.contains::<Config>());
 }
+
+#[test]
+fn scoped_from_the_root_through_a_trait_binding() {
+    let c = two_traits(Lifetime::Scoped, &Probe::new());
+    let err = c.resolve::<dyn Read>().err().unwrap();
+    assert!(matches!(err.kind(), ResolveErrorKind::ScopedFromRoot));
+    let names: Vec<_> = err.path().iter().map(|n| n.type_name()).collect();
+    assert_eq!(names, ["dyn core_lifetimes::Read", "core_lifetimes::Store"]);
+    assert!(c.scope().resolve::<dyn Read>().is_ok());
+}
