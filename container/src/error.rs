@@ -318,7 +318,9 @@ pub enum ResolveErrorKind {
     ScopedFromRoot,
     /// A factory returned an error; it is the [`source`](StdError::source).
     Factory(anyhow::Error),
-    /// A factory resolved, through some handle, the service it is creating.
+    /// A factory resolved, through some handle, the service it is creating,
+    /// or a service that another thread is creating while it waits for this
+    /// one (a wait cycle across threads).
     Reentrant,
     /// The [`Scope`](crate::Scope) a [`Lazy`](crate::Lazy) handle came from
     /// has been dropped.
@@ -431,9 +433,9 @@ impl fmt::Display for ResolveError {
             )?,
             ResolveErrorKind::Reentrant => write!(
                 f,
-                "re-entrant resolution: the factory of `{name}` asked, through a handle, for \
-                 `{name}` itself, which would deadlock; take the dependency as `Lazy<T>` and use \
-                 it after construction"
+                "re-entrant resolution: `{name}` was asked for, through a handle, while its own \
+                 creation waits for the asking factory (on this thread or another), which would \
+                 deadlock; take the dependency as `Lazy<T>` and use it after construction"
             )?,
             ResolveErrorKind::ScopeEnded => write!(
                 f,

@@ -158,6 +158,7 @@ mod resolve;
 mod scope;
 mod slot;
 mod validate;
+mod waits;
 
 pub mod testing;
 

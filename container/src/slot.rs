@@ -7,6 +7,7 @@ use parking_lot::Mutex;
 
 use crate::error::{ResolveError, ResolveErrorKind};
 use crate::plan::Erased;
+use crate::waits::Owner;
 
 thread_local! {
     /// The slots this thread is initialising right now, innermost last.
@@ -20,11 +21,23 @@ thread_local! {
 /// once; a factory that fails or panics leaves the slot empty and unlocked,
 /// and the next resolution tries again. A factory that, through a handle,
 /// asks for the slot it is filling gets [`ResolveErrorKind::Reentrant`]
-/// instead of a deadlock.
+/// instead of a deadlock; so does a wait that would close a cycle across
+/// threads (see [`waits`](crate::waits)).
 #[derive(Default)]
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
     lock: Mutex<()>,
+    owner: Owner,
+}
+
+/// Clears the slot's owner before its lock is released (declared after the
+/// lock guard, so dropped first).
+struct Releasing<'a>(&'a Slot);
+
+impl Drop for Releasing<'_> {
+    fn drop(&mut self) {
+        self.0.owner.releasing(self.0.id());
+    }
 }
 
 struct PopOnDrop;
@@ -52,7 +65,21 @@ impl Slot {
         if BUSY.with(|b| b.borrow().contains(&id)) {
             return Err(ResolveError::new(ResolveErrorKind::Reentrant));
         }
-        let _guard = self.lock.lock();
+        let _guard = match self.lock.try_lock() {
+            Some(g) => g,
+            None => {
+                // Another thread fills the slot: wait, unless it (through
+                // others) waits for a slot this thread fills.
+                if self.owner.start_waiting(id).is_err() {
+                    return Err(ResolveError::new(ResolveErrorKind::Reentrant));
+                }
+                let g = self.lock.lock();
+                self.owner.stop_waiting();
+                g
+            }
+        };
+        self.owner.acquired(id);
+        let _releasing = Releasing(self);
         if let Some(v) = self.cell.get() {
             return Ok(v.clone());
         }
