@@ -193,3 +193,78 @@ fn a_panic_in_one_thread_does_not_block_the_others() {
     );
     assert_eq!(calls.get(), 2, "one failed creation, one successful");
 }
+
+/// Link `I` of a chain: holds link `I + 1` and, inside its factory, asks
+/// for link `I + 2` through a `Lazy` (no cycle, so never `Reentrant`).
+struct Link<const I: usize>;
+
+fn link<const I: usize, const NEXT: usize, const AFTER: usize>(
+    b: &mut tenure::ContainerBuilder,
+    lifetime: tenure::Lifetime,
+) {
+    b.register(
+        lifetime,
+        |_next: Arc<Link<NEXT>>, after: tenure::Lazy<Link<AFTER>>| {
+            busy();
+            after
+                .get()
+                .expect("no cycle here: waiting is fine, refusing is a false alarm");
+            busy();
+            Link::<I>
+        },
+    );
+}
+
+fn chain(lifetime: tenure::Lifetime) -> Container {
+    let mut b = Container::builder();
+    link::<0, 1, 2>(&mut b, lifetime);
+    link::<1, 2, 3>(&mut b, lifetime);
+    link::<2, 3, 4>(&mut b, lifetime);
+    link::<3, 4, 5>(&mut b, lifetime);
+    link::<4, 5, 6>(&mut b, lifetime);
+    link::<5, 6, 7>(&mut b, lifetime);
+    b.register(lifetime, |_next: Arc<Link<7>>| {
+        busy();
+        Link::<6>
+    });
+    b.register(lifetime, || {
+        busy();
+        Link::<7>
+    });
+    b.build().unwrap()
+}
+
+fn resolve_link<F: Fn(usize) -> Result<(), tenure::ResolveError>>(i: usize, f: F) {
+    if let Err(e) = f(i) {
+        panic!("link {i}: {e}");
+    }
+}
+
+#[test]
+fn threads_waiting_on_each_others_creations_without_a_cycle_are_never_refused() {
+    for lifetime in [tenure::Lifetime::Singleton, tenure::Lifetime::Scoped] {
+        for _ in 0..30 {
+            let c = chain(lifetime);
+            let scope = c.scope();
+            let barrier = Barrier::new(THREADS);
+            std::thread::scope(|s| {
+                for t in 0..THREADS {
+                    let (scope, barrier) = (&scope, &barrier);
+                    s.spawn(move || {
+                        barrier.wait();
+                        resolve_link(t % 8, |i| match i {
+                            0 => scope.resolve::<Link<0>>().map(drop),
+                            1 => scope.resolve::<Link<1>>().map(drop),
+                            2 => scope.resolve::<Link<2>>().map(drop),
+                            3 => scope.resolve::<Link<3>>().map(drop),
+                            4 => scope.resolve::<Link<4>>().map(drop),
+                            5 => scope.resolve::<Link<5>>().map(drop),
+                            6 => scope.resolve::<Link<6>>().map(drop),
+                            _ => scope.resolve::<Link<7>>().map(drop),
+                        });
+                    });
+                }
+            });
+        }
+    }
+}

@@ -188,7 +188,8 @@ fn singleton_resolving_itself_through_lazy_is_reentrant_not_a_hang() {
     let s = seen.clone();
     let c = Container::builder()
         .singleton(move |me: Lazy<Selfish>| {
-            s.lock().extend(me.get().err());
+            let got = me.get().err();
+            s.lock().extend(got);
             Selfish
         })
         .build()
@@ -204,7 +205,8 @@ fn singleton_resolving_itself_through_factory_is_reentrant() {
     let s = seen.clone();
     let c = Container::builder()
         .singleton(move |me: Factory<Selfish>| {
-            s.lock().extend(me.create_unscoped().err());
+            let got = me.create_unscoped().err();
+            s.lock().extend(got);
             Selfish
         })
         .build()
@@ -220,7 +222,8 @@ fn singleton_resolving_itself_through_a_scope_factory_is_reentrant() {
     let c = Container::builder()
         .singleton(move |scopes: ScopeFactory| {
             let scope = scopes.open().unwrap();
-            s.lock().extend(scope.resolve::<Selfish>().err());
+            let got = scope.resolve::<Selfish>().err();
+            s.lock().extend(got);
             Selfish
         })
         .build()
@@ -235,7 +238,8 @@ fn scoped_resolving_itself_through_lazy_is_reentrant() {
     let s = seen.clone();
     let c = Container::builder()
         .scoped(move |me: Lazy<Selfish>| {
-            s.lock().extend(me.get().err());
+            let got = me.get().err();
+            s.lock().extend(got);
             Selfish
         })
         .build()
@@ -256,7 +260,8 @@ fn indirect_reentrance_through_another_service_is_reported_with_its_path() {
     let s = seen.clone();
     let c = Container::builder()
         .singleton(move |right: Lazy<Right>| {
-            s.lock().extend(right.get().err());
+            let got = right.get().err();
+            s.lock().extend(got);
             Left
         })
         .singleton(|l: Arc<Left>| Right(l))
@@ -358,49 +363,129 @@ fn public_types_are_send_and_sync() {
 }
 
 struct Gate;
-struct First;
+struct First(#[allow(dead_code)] Arc<Second>);
 struct Second;
 
 /// Two threads, each creating one of two singletons, each needing the other
 /// (`First` needs `Second`; `Second`'s factory asks for `First` through a
 /// `Lazy`): on one thread this is `Reentrant` (tested above); on two threads
 /// each holds the lock the other waits for. The barrier inside the factories
-/// forces that interleaving. A watchdog (a channel with a timeout) turns the
-/// hang into a failure instead of stalling the suite.
+/// forces that interleaving. One of the threads must get `Reentrant` rather
+/// than wait forever. A watchdog (a channel with a timeout) turns a hang
+/// into a failure instead of stalling the suite.
 #[test]
-#[ignore = "known bug: cross-thread re-entrance deadlocks (lock-order inversion between two slots)"]
 fn reentrance_across_two_threads_is_an_error_not_a_deadlock() {
-    let gate = Arc::new(std::sync::Barrier::new(2));
-    let (g1, g2) = (gate.clone(), gate);
-    let c = Container::builder()
-        .transient(move || {
-            g1.wait();
-            Gate
-        })
-        .singleton(|_g: Arc<Gate>, _s: Arc<Second>| First)
-        .singleton(move |first: Lazy<First>| {
-            g2.wait();
-            let _ = first.get();
-            Second
-        })
-        .build()
-        .unwrap();
-    let (tx, rx) = std::sync::mpsc::channel();
-    for i in 0..2 {
-        let (c, tx) = (c.clone(), tx.clone());
-        std::thread::spawn(move || {
-            if i == 0 {
-                let _ = c.resolve::<First>();
-            } else {
-                let _ = c.resolve::<Second>();
-            }
-            let _ = tx.send(());
-        });
+    for _ in 0..20 {
+        let gate = Arc::new(std::sync::Barrier::new(2));
+        let (g1, g2) = (gate.clone(), gate);
+        let gate_calls = Calls::new();
+        let seen: Seen = Seen::default();
+        let s = seen.clone();
+        let c = Container::builder()
+            .transient(move || {
+                if gate_calls.hit() == 0 {
+                    g1.wait(); // the first `First` attempt holds its slot here
+                }
+                Gate
+            })
+            .singleton(|_g: Arc<Gate>, s: Arc<Second>| First(s))
+            .singleton(move |first: Lazy<First>| {
+                g2.wait(); // `Second` holds its slot here
+                let got = first.get().err();
+                s.lock().extend(got);
+                Second
+            })
+            .build()
+            .unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..2 {
+            let (c, tx, seen) = (c.clone(), tx.clone(), seen.clone());
+            std::thread::spawn(move || {
+                let got = if i == 0 {
+                    c.resolve::<First>().err()
+                } else {
+                    c.resolve::<Second>().err()
+                };
+                seen.lock().extend(got);
+                let _ = tx.send(());
+            });
+        }
+        for _ in 0..2 {
+            assert!(
+                rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(),
+                "the two threads deadlocked"
+            );
+        }
+        let seen = seen.lock();
+        assert!(!seen.is_empty(), "one side must have been refused");
+        for e in seen.iter() {
+            assert!(matches!(e.kind(), ResolveErrorKind::Reentrant), "{e:?}");
+        }
+        // Nothing half-built: both resolve now, and `First` holds the singleton.
+        let first = c.resolve::<First>().unwrap();
+        assert!(Arc::ptr_eq(&first.0, &c.resolve::<Second>().unwrap()));
     }
-    for _ in 0..2 {
-        assert!(
-            rx.recv_timeout(std::time::Duration::from_secs(10)).is_ok(),
-            "the two threads deadlocked"
+}
+
+/// `Ring<I>`'s factory asks, through a `Lazy`, for the next ring member.
+struct Ring<const I: usize>(
+    #[allow(dead_code)] Lazy<Ring<0>>,
+    Lazy<Ring<1>>,
+    #[allow(dead_code)] Lazy<Ring<2>>,
+);
+
+#[test]
+fn a_wait_cycle_of_three_threads_is_broken_with_an_error() {
+    fn member<const I: usize>(b: &mut ContainerBuilder, gate: Arc<std::sync::Barrier>, seen: Seen) {
+        let first = Calls::new();
+        b.singleton(
+            move |r0: Lazy<Ring<0>>, r1: Lazy<Ring<1>>, r2: Lazy<Ring<2>>| {
+                if first.hit() == 0 {
+                    gate.wait(); // all three hold their own slot here
+                }
+                let got = match I {
+                    0 => r1.get().err(),
+                    1 => r2.get().err(),
+                    _ => r0.get().err(),
+                };
+                seen.lock().extend(got);
+                Ring::<I>(r0, r1, r2)
+            },
         );
+    }
+    for _ in 0..20 {
+        let gate = Arc::new(std::sync::Barrier::new(3));
+        let seen = Seen::default();
+        let mut b = Container::builder();
+        member::<0>(&mut b, gate.clone(), seen.clone());
+        member::<1>(&mut b, gate.clone(), seen.clone());
+        member::<2>(&mut b, gate, seen.clone());
+        let c = b.build().unwrap();
+        let (tx, rx) = std::sync::mpsc::channel();
+        for i in 0..3 {
+            let (c, tx) = (c.clone(), tx.clone());
+            std::thread::spawn(move || {
+                let ok = match i {
+                    0 => c.resolve::<Ring<0>>().is_ok(),
+                    1 => c.resolve::<Ring<1>>().is_ok(),
+                    _ => c.resolve::<Ring<2>>().is_ok(),
+                };
+                let _ = tx.send(ok);
+            });
+        }
+        for _ in 0..3 {
+            let done = rx.recv_timeout(std::time::Duration::from_secs(10));
+            assert_eq!(done, Ok(true), "every member is created, nothing deadlocks");
+        }
+        let seen = seen.lock();
+        assert!(!seen.is_empty(), "one wait must have been refused");
+        for e in seen.iter() {
+            assert!(matches!(e.kind(), ResolveErrorKind::Reentrant), "{e:?}");
+        }
+        let ring = c.resolve::<Ring<0>>().unwrap();
+        assert!(Arc::ptr_eq(
+            &ring.1.get().unwrap(),
+            &c.resolve::<Ring<1>>().unwrap()
+        ));
     }
 }
