@@ -489,3 +489,33 @@ fn a_wait_cycle_of_three_threads_is_broken_with_an_error() {
         ));
     }
 }
+
+/// A transient that creates itself through its own `Factory` handle would
+/// recurse until the stack overflows; nested handle resolutions are capped
+/// and reported as re-entrant instead.
+#[test]
+fn a_transient_creating_itself_through_its_factory_is_an_error_not_a_stack_overflow() {
+    struct Recursive;
+    let c = tenure::Container::builder()
+        .try_transient(
+            |me: tenure::Factory<Recursive>| -> Result<Recursive, tenure::ResolveError> {
+                me.create_unscoped()?;
+                Ok(Recursive)
+            },
+        )
+        .build()
+        .unwrap();
+    let err = c.resolve::<Recursive>().err().expect("re-entrant");
+    let mut chain = vec![err.to_string()];
+    let mut src = std::error::Error::source(&err);
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    assert!(
+        chain.iter().any(|m| m.starts_with("re-entrant resolution")),
+        "{chain:?}"
+    );
+    // The thread's handle depth was unwound: a fresh resolution fails the same way.
+    assert!(c.resolve::<Recursive>().is_err());
+}

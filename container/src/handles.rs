@@ -95,10 +95,10 @@ impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
         if let Some(v) = self.value.get() {
             return Ok(v.clone());
         }
-        let v = match self.origin.upgrade()? {
-            (root, None) => Ctx::root(&root).resolve_as::<T>(self.idx)?,
-            (_, Some(scope)) => Ctx::scoped(&scope).resolve_as::<T>(self.idx)?,
-        };
+        let v = through_handle(|| match self.origin.upgrade()? {
+            (root, None) => Ctx::root(&root).resolve_as::<T>(self.idx),
+            (_, Some(scope)) => Ctx::scoped(&scope).resolve_as::<T>(self.idx),
+        })?;
         Ok(self.value.get_or_init(|| v).clone())
     }
 
@@ -174,7 +174,7 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
     /// scope's instance if it is scoped, the singleton if it is a singleton.
     pub fn create(&self, scope: &Scope) -> Result<Arc<T>, ResolveError> {
         self.check_scope(scope)?;
-        Ctx::scoped(&scope.shared).resolve_as::<T>(self.idx)
+        through_handle(|| Ctx::scoped(&scope.shared).resolve_as::<T>(self.idx))
     }
 
     pub(crate) fn check_scope(&self, scope: &Scope) -> Result<(), ResolveError> {
@@ -192,8 +192,39 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
             .root
             .upgrade()
             .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
-        Ctx::root(&root).resolve_as::<T>(self.idx)
+        through_handle(|| Ctx::root(&root).resolve_as::<T>(self.idx))
     }
+}
+
+/// How deep resolutions through handles may nest on one thread before they
+/// are taken for a service that creates itself through a handle (a
+/// transient taking `Factory<Self>` and calling it in its factory), which
+/// would otherwise recurse until the stack overflows.
+const MAX_HANDLE_DEPTH: u32 = 64;
+
+thread_local! {
+    static HANDLE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
+}
+
+/// Runs a resolution started by a handle, refusing to nest deeper than
+/// [`MAX_HANDLE_DEPTH`].
+fn through_handle<R>(f: impl FnOnce() -> Result<R, ResolveError>) -> Result<R, ResolveError> {
+    struct Leave;
+    impl Drop for Leave {
+        fn drop(&mut self) {
+            HANDLE_DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
+    let depth = HANDLE_DEPTH.with(|d| {
+        let n = d.get() + 1;
+        d.set(n);
+        n
+    });
+    let _leave = Leave;
+    if depth > MAX_HANDLE_DEPTH {
+        return Err(ResolveError::new(ResolveErrorKind::Reentrant));
+    }
+    f()
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Clone for Factory<T> {
