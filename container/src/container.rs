@@ -1,7 +1,8 @@
 //! [`Container`]: the frozen, validated registry.
 
+use std::any::Any;
 use std::fmt;
-use std::sync::Arc;
+use std::sync::{Arc, OnceLock};
 
 use crate::Lifetime;
 use crate::builder::ContainerBuilder;
@@ -20,6 +21,10 @@ pub(crate) struct Shared {
     pub(crate) plan: Plan,
     /// One slot per singleton.
     pub(crate) slots: Box<[Slot]>,
+    /// Per singleton slot, the instance as the `Arc<T>` it is resolved as,
+    /// once resolved: a cached singleton is then one type check and one
+    /// reference-count increment away.
+    pub(crate) typed: Box<[OnceLock<Box<dyn Any + Send + Sync>>]>,
     /// Singletons (and transients with async disposers they hold), in
     /// creation order, for disposal in reverse.
     pub(crate) owned: Owned,
@@ -38,8 +43,15 @@ pub(crate) struct Shared {
 impl Drop for Shared {
     fn drop(&mut self) {
         let Shared {
-            plan, slots, owned, ..
+            plan,
+            slots,
+            typed,
+            owned,
+            ..
         } = self;
+        // The typed handles are extra references: dropping them first
+        // leaves the slots to drop the instances, newest first.
+        *typed = Box::default();
         owned.drop_in_reverse(slots, plan, |_, v| drop(v));
     }
 }
@@ -87,6 +99,7 @@ impl Container {
 
     pub(crate) fn from_plan(plan: Plan) -> Container {
         let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
+        let typed = (0..plan.singleton_slots).map(|_| OnceLock::new()).collect();
         let pools = plan.pools.iter().cloned().map(Pool::new).collect();
         let census = plan
             .track_instances
@@ -95,6 +108,7 @@ impl Container {
             shared: Arc::new(Shared {
                 plan,
                 slots,
+                typed,
                 owned: Owned::default(),
                 pools,
                 undisposed: Default::default(),

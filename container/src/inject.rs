@@ -82,7 +82,7 @@ impl<'a> Deps<'a> {
         self.next().0
     }
 
-    fn one<T: ?Sized + 'static>(
+    fn one<T: ?Sized + Send + Sync + 'static>(
         &mut self,
         i: u32,
         pre: Option<Pre>,

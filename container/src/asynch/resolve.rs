@@ -25,7 +25,7 @@ tokio::task_local! {
 
 impl<'a> Ctx<'a> {
     /// Resolves service `idx` as an `Arc<T>`, awaiting async factories.
-    pub(crate) async fn resolve_as_async<T: ?Sized + 'static>(
+    pub(crate) async fn resolve_as_async<T: ?Sized + Send + Sync + 'static>(
         self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
