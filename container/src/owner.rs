@@ -19,17 +19,16 @@ pub(crate) enum Entry {
 #[derive(Default)]
 pub(crate) struct Owned {
     pub(crate) entries: Mutex<Vec<Entry>>,
-    /// Slots being filled asynchronously right now, each with a semaphore
-    /// that is closed (waking every waiter) when the attempt ends. Empty
-    /// most of the time; kept here rather than per slot so that a slot stays
-    /// small and a scope's slot table cheap.
-    #[cfg(feature = "tokio")]
-    pub(crate) inflight: Mutex<Vec<(u32, std::sync::Arc<tokio::sync::Semaphore>)>>,
 }
 
 impl Owned {
     pub(crate) fn push_slot(&self, slot: u32, svc: u32) {
-        self.entries.lock().push(Entry::Slot { slot, svc });
+        let mut entries = self.entries.lock();
+        if entries.capacity() == 0 {
+            // One allocation for a typical request's worth of instances.
+            entries.reserve(8);
+        }
+        entries.push(Entry::Slot { slot, svc });
     }
 
     pub(crate) fn len(&self) -> usize {

@@ -14,6 +14,21 @@ thread_local! {
     static BUSY: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
 }
 
+/// Whether an async creation of the slot is in flight, and the semaphore
+/// its waiters wait on (closed, waking them all, when the attempt ends;
+/// created by the first waiter, so an uncontended creation allocates
+/// nothing).
+#[cfg(feature = "tokio")]
+#[derive(Default)]
+pub(crate) struct InitState {
+    pub(crate) busy: bool,
+    pub(crate) done: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+}
+
+/// Nothing to record without async creation.
+#[cfg(not(feature = "tokio"))]
+pub(crate) type InitState = ();
+
 /// One cached instance (a singleton, or a scoped service in one scope).
 ///
 /// Reads are a single atomic load (`OnceLock::get`). The first creation takes
@@ -26,7 +41,9 @@ thread_local! {
 #[derive(Default)]
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
-    lock: Mutex<()>,
+    /// Held while a sync factory fills the slot; with the `tokio` feature it
+    /// also records an async creation in flight (see `asynch::resolve`).
+    pub(crate) lock: Mutex<InitState>,
     owner: Owner,
 }
 

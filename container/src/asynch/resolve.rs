@@ -9,8 +9,7 @@ use crate::container::{Container, WarmUpError};
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::handles::{Factory, Lazy};
 use crate::inject::{Deps, Pre};
-use crate::owner::Owned;
-use crate::plan::{BoxFuture, Erased, Exec, Service, Target};
+use crate::plan::{BoxFuture, Edge, Erased, Exec, Service, Target};
 use crate::resolve::{Ctx, cast};
 use crate::scope::Scope;
 use crate::slot::Slot;
@@ -20,7 +19,7 @@ use tokio::sync::Semaphore;
 tokio::task_local! {
     /// The slots the current task is filling asynchronously, for
     /// re-entrancy checks across `.await` points.
-    static ASYNC_BUSY: Vec<usize>;
+    static ASYNC_BUSY: Chain;
 }
 
 impl<'a> Ctx<'a> {
@@ -30,6 +29,9 @@ impl<'a> Ctx<'a> {
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
         let svc = self.service(idx);
+        if !svc.needs_async {
+            return self.resolve_as::<T>(idx);
+        }
         let erased = self.get_async(idx, svc).await?;
         Ok(cast::<T>(svc, erased))
     }
@@ -52,14 +54,9 @@ impl<'a> Ctx<'a> {
                     }
                     let root = self.for_singleton();
                     let owned = &self.root.owned;
-                    init_async(
-                        slot,
-                        svc.slot,
-                        owned,
-                        svc.node,
-                        root.construct_async(svc),
-                        || owned.push_slot(svc.slot, idx),
-                    )
+                    init_async(slot, svc.node, root.construct_async(svc), || {
+                        owned.push_slot(svc.slot, idx)
+                    })
                     .await
                 }
                 Lifetime::Scoped | Lifetime::Pooled => {
@@ -81,7 +78,7 @@ impl<'a> Ctx<'a> {
                             None => self.construct_async(svc).await,
                         }
                     };
-                    init_async(slot, svc.slot, &scope.owned, svc.node, create, || {
+                    init_async(slot, svc.node, create, || {
                         scope.owned.push_slot(svc.slot, idx)
                     })
                     .await
@@ -106,7 +103,11 @@ impl<'a> Ctx<'a> {
             Exec::Instance(v) => return Ok(v.clone()),
             Exec::Factory(_) | Exec::AsyncFactory(_) => &svc.exec,
         };
-        let mut pre = self.prefetch(svc).await?;
+        let mut pre = if svc.edges.iter().any(|e| self.resolved_ahead(e)) {
+            self.prefetch(svc).await?
+        } else {
+            Vec::new()
+        };
         match factory {
             Exec::AsyncFactory(f) => {
                 let fut = f(&mut Deps::new(self, &svc.edges, &mut pre))?;
@@ -115,6 +116,20 @@ impl<'a> Ctx<'a> {
                 Ok(value)
             }
             _ => self.construct_with(svc, &mut pre),
+        }
+    }
+
+    /// Whether `prefetch` resolves the dependency on edge `e`.
+    fn resolved_ahead(&self, e: &Edge) -> bool {
+        match (e.kind, e.target) {
+            (DependencyKind::Required | DependencyKind::Optional, Target::Service(t)) => {
+                self.service(t).needs_async
+            }
+            (DependencyKind::Collection, Target::Collection(c)) => self.root.plan.collections
+                [c as usize]
+                .iter()
+                .any(|&i| self.service(i).needs_async),
+            _ => false,
         }
     }
 
@@ -149,46 +164,45 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Fills `slot` (number `index` of `owned`) with `create`, once, however
-/// many tasks ask at the same time: one task creates, the others wait on a
-/// semaphore without blocking a runtime thread, then read the slot.
+/// Fills `slot` with `create`, once, however many tasks ask at the same
+/// time: one task creates, the others wait on a semaphore (made by the
+/// first of them) without blocking a runtime thread, then read the slot.
 ///
 /// # Cancel safety
-/// If the creating future is dropped while `create` runs, its in-flight
-/// entry is removed and the waiters are woken: the slot stays empty and the
+/// If the creating future is dropped while `create` runs, the slot is
+/// marked idle again and the waiters are woken: the slot stays empty and the
 /// next resolution runs the factory again. A failed or panicking factory is
 /// handled the same way.
 async fn init_async(
     slot: &Slot,
-    index: u32,
-    owned: &Owned,
     node: Node,
     create: impl Future<Output = Result<Erased, ResolveError>>,
     created: impl FnOnce(),
 ) -> Result<Erased, ResolveError> {
     let id = slot.id();
-    let mut chain = ASYNC_BUSY.try_with(Vec::clone).unwrap_or_default();
-    if chain.contains(&id) {
+    let mut chain = ASYNC_BUSY.try_with(Chain::clone).unwrap_or_default();
+    if chain.contains(id) {
         return Err(ResolveError::at(ResolveErrorKind::Reentrant, node));
     }
     loop {
         let wait = {
-            let mut inflight = owned.inflight.lock();
+            let mut state = slot.lock.lock();
             if let Some(v) = slot.get() {
                 return Ok(v.clone());
             }
-            match inflight.iter().find(|(i, _)| *i == index) {
-                Some((_, done)) => done.clone(),
-                None => {
-                    inflight.push((index, Arc::new(Semaphore::new(0))));
-                    break;
-                }
+            if !state.busy {
+                state.busy = true;
+                break;
             }
+            state
+                .done
+                .get_or_insert_with(|| Arc::new(Semaphore::new(0)))
+                .clone()
         };
         // Closed (an error, by design) when the creating task is done.
         let _ = wait.acquire().await;
     }
-    let _inflight = InflightGuard { owned, index };
+    let _idle = IdleOnDrop(slot);
     chain.push(id);
     let value = ASYNC_BUSY
         .scope(chain, create)
@@ -199,19 +213,40 @@ async fn init_async(
     Ok(value)
 }
 
-/// Removes a slot's in-flight entry and wakes its waiters, however the
-/// creating attempt ends (success, error, panic or cancellation).
-struct InflightGuard<'a> {
-    owned: &'a Owned,
-    index: u32,
+/// Marks a slot's async creation over and wakes its waiters, however the
+/// attempt ends (success, error, panic or cancellation).
+struct IdleOnDrop<'a>(&'a Slot);
+
+impl Drop for IdleOnDrop<'_> {
+    fn drop(&mut self) {
+        let mut state = self.0.lock.lock();
+        state.busy = false;
+        if let Some(done) = state.done.take() {
+            done.close();
+        }
+    }
 }
 
-impl Drop for InflightGuard<'_> {
-    fn drop(&mut self) {
-        let mut inflight = self.owned.inflight.lock();
-        if let Some(pos) = inflight.iter().position(|(i, _)| *i == self.index) {
-            inflight.swap_remove(pos).1.close();
+/// The slots a task is filling, innermost last, without allocating for the
+/// first few levels.
+#[derive(Clone, Default)]
+struct Chain {
+    inline: [usize; 8],
+    len: usize,
+    spill: Vec<usize>,
+}
+
+impl Chain {
+    fn contains(&self, id: usize) -> bool {
+        self.inline[..self.len.min(8)].contains(&id) || self.spill.contains(&id)
+    }
+
+    fn push(&mut self, id: usize) {
+        match self.inline.get_mut(self.len) {
+            Some(x) => *x = id,
+            None => self.spill.push(id),
         }
+        self.len += 1;
     }
 }
 
