@@ -58,11 +58,71 @@ pub fn run(r: &mut impl Runner) {
     r.bench_threads("s7b_threads_scope", ID, || {
         (Arc::new(Sc1(1)), Arc::new(Sc2(2)), Arc::new(Sc3(3)))
     });
-    r.na(
-        "s9_async_request",
-        ID,
-        "pending: async support (`Scope::resolve_async`) not merged",
+    let rt = runtime();
+    r.bench("s9_async_request", ID, || {
+        rt.block_on(request_async(keep(&g)))
+    });
+}
+
+/// The current-thread tokio runtime scenario 9 runs on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .build()
+        .expect("a current-thread runtime starts")
+}
+
+macro_rules! open_async {
+    ($($f:ident $S:ident $v:literal),*) => {$(
+        /// An async constructor, as a database session's would be.
+        #[inline(never)]
+        async fn $f() -> $S {
+            $S($v)
+        }
+    )*};
+}
+open_async!(open1 Sc1 1, open2 Sc2 2, open3 Sc3 3, open4 Sc4 4, open5 Sc5 5);
+
+/// Scenario 9 by hand: scenario 6 with the scoped services opened by async
+/// constructors.
+async fn request_async(g: &Globals) -> Arc<Controller> {
+    let sc = (
+        Arc::new(open1().await),
+        Arc::new(open2().await),
+        Arc::new(open3().await),
+        Arc::new(open4().await),
+        Arc::new(open5().await),
     );
+    let s = || {
+        (
+            sc.0.clone(),
+            sc.1.clone(),
+            sc.2.clone(),
+            sc.3.clone(),
+            sc.4.clone(),
+        )
+    };
+    Arc::new(Controller(
+        Arc::new(R1 {
+            g: g.0.clone(),
+            s: s(),
+        }),
+        Arc::new(R2 {
+            g: g.1.clone(),
+            s: s(),
+        }),
+        Arc::new(R3 {
+            g: g.2.clone(),
+            s: s(),
+        }),
+        Arc::new(R4 {
+            g: g.3.clone(),
+            s: s(),
+        }),
+        Arc::new(R5 {
+            g: g.4.clone(),
+            s: s(),
+        }),
+    ))
 }
 
 type Globals = (Arc<G1>, Arc<G2>, Arc<G3>, Arc<G4>, Arc<G5>);

@@ -61,6 +61,33 @@ fn repo<G: Send + Sync + 'static, R: 'static>(
     move |g, a, b, c, d, e| make(g, (a, b, c, d, e))
 }
 
+/// Scenario 9: the request graph with the five scoped services created by
+/// async factories (as a database session would be), resolved with
+/// `resolve_async`.
+fn async_container() -> Container {
+    Container::builder()
+        .scoped_async(|| async { Sc1(1) })
+        .scoped_async(|| async { Sc2(2) })
+        .scoped_async(|| async { Sc3(3) })
+        .scoped_async(|| async { Sc4(4) })
+        .scoped_async(|| async { Sc5(5) })
+        .singleton(|| G1(1))
+        .singleton(|| G2(2))
+        .singleton(|| G3(3))
+        .singleton(|| G4(4))
+        .singleton(|| G5(5))
+        .transient(repo(|g, s| R1 { g, s }))
+        .transient(repo(|g, s| R2 { g, s }))
+        .transient(repo(|g, s| R3 { g, s }))
+        .transient(repo(|g, s| R4 { g, s }))
+        .transient(repo(|g, s| R5 { g, s }))
+        .transient(
+            |a: Arc<R1>, b: Arc<R2>, c: Arc<R3>, d: Arc<R4>, e: Arc<R5>| Controller(a, b, c, d, e),
+        )
+        .build()
+        .expect("the async benchmark graph is valid")
+}
+
 /// Runs every scenario with tenure.
 pub fn run(r: &mut impl Runner) {
     let c = container();
@@ -110,6 +137,17 @@ pub fn run(r: &mut impl Runner) {
         let ctrl = scope.resolve::<Controller>().unwrap();
         drop(scope);
         ctrl
+    });
+    let ac = async_container();
+    ac.warm_up().expect("singletons start");
+    let rt = crate::direct::runtime();
+    r.bench("s9_async_request", ID, || {
+        rt.block_on(async {
+            let scope = keep(&ac).scope();
+            let ctrl = scope.resolve_async::<Controller>().await.unwrap();
+            drop(scope);
+            ctrl
+        })
     });
     r.bench_threads("s7a_threads_singleton", ID, || {
         let c = keep(&c);

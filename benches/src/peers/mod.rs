@@ -21,10 +21,22 @@ pub fn run(r: &mut impl Runner) {
             id,
             "not measured: would need its own 1k/10k generated registrations",
         );
-        r.na(
-            "s9_async_request",
-            id,
-            "pending with tenure's async support",
-        );
     }
+    r.na(
+        "s9_async_request",
+        "more-di",
+        "no async factories (its `async` feature only makes it thread-safe)",
+    );
+    r.na(
+        "s9_async_request",
+        "froodi",
+        "has async factories (feature `async`, `async_registry!`); not written in the time available",
+    );
+    r.na("s9_async_request", "shaku", "no async providers");
+    r.na(
+        "s9_async_request",
+        "ferrunix",
+        "async needs its `tokio` feature, which replaces the sync API measured here",
+    );
+    r.na("s9_async_request", "dill", "no async factories");
 }
