@@ -13,6 +13,11 @@ OUT=target/bench-runs
 cargo build --profile bench --bench scenarios --bin report
 rm -rf "$OUT"
 mkdir -p "$OUT"
+commit=$(git rev-parse --short HEAD)
+if [ -n "$(git status --porcelain -- ../container .)" ]; then
+    commit="$commit (with uncommitted changes)"
+fi
+echo "$commit" > "$OUT/COMMIT"
 for i in $(seq 1 "$RUNS"); do
     echo "== timing run $i of $RUNS"
     rm -rf target/criterion
