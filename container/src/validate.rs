@@ -172,17 +172,11 @@ pub(crate) fn validate(
     let graph = Graph::new(&services, &collections);
 
     // 4. Cycles among construction edges (lazy edges do not construct).
-    let (comp, _) = tarjan(n, &graph, |_| true, |e| e.constructs);
-    let mut members: Vec<Vec<u32>> = Vec::new();
-    for (v, &c) in comp.iter().enumerate() {
-        let c = c as usize;
-        if members.len() <= c {
-            members.resize_with(c + 1, Vec::new);
-        }
-        members[c].push(v as u32);
-    }
+    let (comp, ccount) = tarjan(n, &graph, |_| true, |e| e.constructs);
+    let members = Groups::new(&comp, ccount);
     let mut cycles: Vec<(u32, Vec<u32>)> = Vec::new();
-    for m in &members {
+    for c in 0..ccount {
+        let m = members.get(c);
         let start = m[0];
         let nontrivial = m.len() > 1
             || graph
@@ -207,16 +201,11 @@ pub(crate) fn validate(
     // pin[c]: the shortest lifetime rank a transparent component keeps
     // alive (u8::MAX: none). Tarjan numbers a component after every
     // component it reaches, so one pass in numbering order suffices.
-    let mut by_comp: Vec<Vec<u32>> = vec![Vec::new(); tcount];
-    for v in 0..n as u32 {
-        if transparent(v) {
-            by_comp[tcomp[v as usize] as usize].push(v);
-        }
-    }
+    let by_comp = Groups::new(&tcomp, tcount);
     let mut pin = vec![u8::MAX; tcount];
     for c in 0..tcount {
         let mut p = u8::MAX;
-        for &v in &by_comp[c] {
+        for &v in by_comp.get(c) {
             for e in graph.out(v) {
                 let q = match rank(e.to) {
                     Some(r) => r,
@@ -370,6 +359,41 @@ struct GEdge {
 struct Graph {
     start: Vec<u32>,
     edges: Vec<GEdge>,
+}
+
+/// Nodes grouped by component, in node order within each component: a
+/// counting sort into one array, rather than a `Vec` per component (which
+/// cost one allocation per service in an acyclic graph, where every node is
+/// its own component).
+struct Groups {
+    start: Vec<u32>,
+    items: Vec<u32>,
+}
+
+impl Groups {
+    /// Groups the nodes by `comp` (`u32::MAX`: in no component).
+    fn new(comp: &[u32], count: usize) -> Groups {
+        let mut start = vec![0u32; count + 1];
+        for &c in comp.iter().filter(|&&c| c != u32::MAX) {
+            start[c as usize + 1] += 1;
+        }
+        for i in 0..count {
+            start[i + 1] += start[i];
+        }
+        let mut next = start.clone();
+        let mut items = vec![0u32; start[count] as usize];
+        for (v, &c) in comp.iter().enumerate().filter(|(_, c)| **c != u32::MAX) {
+            let at = &mut next[c as usize];
+            items[*at as usize] = v as u32;
+            *at += 1;
+        }
+        Groups { start, items }
+    }
+
+    /// The nodes of component `c`, in increasing order.
+    fn get(&self, c: usize) -> &[u32] {
+        &self.items[self.start[c] as usize..self.start[c + 1] as usize]
+    }
 }
 
 impl Graph {

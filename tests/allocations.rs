@@ -1,0 +1,162 @@
+//! Allocation counts on the hot path, from a counting global allocator.
+//!
+//! These are the allocation targets of the benchmarks (issue 7, BENCHMARKS.md)
+//! turned into deterministic tests: no clocks, only counts. Counting is per
+//! thread, so tests running in parallel do not see each other's allocations.
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+use std::hint::black_box;
+use std::sync::Arc;
+
+use tenure::Container;
+
+struct Counting;
+
+thread_local! {
+    static ALLOCS: Cell<usize> = const { Cell::new(0) };
+}
+
+// SAFETY: forwards every call to `System` unchanged; only counts.
+unsafe impl GlobalAlloc for Counting {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc(layout) }
+    }
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.alloc_zeroed(layout) }
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        let _ = ALLOCS.try_with(|c| c.set(c.get() + 1));
+        // SAFETY: same contract as the caller's.
+        unsafe { System.realloc(ptr, layout, new_size) }
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: same contract as the caller's.
+        unsafe { System.dealloc(ptr, layout) }
+    }
+}
+
+#[global_allocator]
+static GLOBAL: Counting = Counting;
+
+/// The number of allocations (including reallocations) `f` makes on this thread.
+fn allocations<R>(f: impl FnOnce() -> R) -> usize {
+    let before = ALLOCS.with(Cell::get);
+    let r = f();
+    let after = ALLOCS.with(Cell::get);
+    drop(black_box(r));
+    after - before
+}
+
+// IocPerformance's "Complex" shape: a transient with 6 dependencies, 3
+// singletons and 3 transients that each take one singleton.
+struct S1;
+struct S2;
+struct S3;
+struct T1(#[allow(dead_code)] Arc<S1>);
+struct T2(#[allow(dead_code)] Arc<S2>);
+struct T3(#[allow(dead_code)] Arc<S3>);
+#[allow(dead_code)]
+struct Complex(Arc<S1>, Arc<S2>, Arc<S3>, Arc<T1>, Arc<T2>, Arc<T3>);
+
+struct Session;
+
+fn complex_container() -> Container {
+    Container::builder()
+        .singleton(|| S1)
+        .singleton(|| S2)
+        .singleton(|| S3)
+        .transient(|s: Arc<S1>| T1(s))
+        .transient(|s: Arc<S2>| T2(s))
+        .transient(|s: Arc<S3>| T3(s))
+        .transient(
+            |a: Arc<S1>, b: Arc<S2>, c: Arc<S3>, d: Arc<T1>, e: Arc<T2>, f: Arc<T3>| {
+                Complex(a, b, c, d, e, f)
+            },
+        )
+        .scoped(|| Session)
+        .build()
+        .expect("the complex graph is valid")
+}
+
+#[test]
+fn resolving_an_existing_singleton_allocates_nothing() {
+    let c = complex_container();
+    c.warm_up().expect("singletons start");
+    let scope = c.scope();
+    assert_eq!(allocations(|| c.resolve::<S1>().unwrap()), 0);
+    assert_eq!(
+        allocations(|| (
+            c.resolve::<S1>().unwrap(),
+            c.resolve::<S2>().unwrap(),
+            c.resolve::<S3>().unwrap()
+        )),
+        0
+    );
+    assert_eq!(allocations(|| scope.resolve::<S2>().unwrap()), 0);
+}
+
+#[test]
+fn complex_transient_allocates_what_hand_written_code_does() {
+    let c = complex_container();
+    c.warm_up().expect("singletons start");
+    let (s1, s2, s3) = (
+        c.resolve::<S1>().unwrap(),
+        c.resolve::<S2>().unwrap(),
+        c.resolve::<S3>().unwrap(),
+    );
+    let hand_written = allocations(|| {
+        Arc::new(Complex(
+            s1.clone(),
+            s2.clone(),
+            s3.clone(),
+            Arc::new(T1(s1.clone())),
+            Arc::new(T2(s2.clone())),
+            Arc::new(T3(s3.clone())),
+        ))
+    });
+    assert_eq!(hand_written, 4, "one Arc per transient");
+    // The first resolution may warm up thread-locals; count the steady state.
+    drop(c.resolve::<Complex>().unwrap());
+    assert_eq!(
+        allocations(|| c.resolve::<Complex>().unwrap()),
+        hand_written
+    );
+    let scope = c.scope();
+    drop(scope.resolve::<Complex>().unwrap());
+    assert_eq!(
+        allocations(|| scope.resolve::<Complex>().unwrap()),
+        hand_written
+    );
+}
+
+#[test]
+fn a_transient_without_deps_allocates_one_arc() {
+    let c = Container::builder().transient(|| S1).build().unwrap();
+    drop(c.resolve::<S1>().unwrap());
+    assert_eq!(allocations(|| c.resolve::<S1>().unwrap()), 1);
+}
+
+#[test]
+fn an_empty_scope_allocates_at_most_once() {
+    let c = complex_container();
+    let n = allocations(|| drop(c.scope()));
+    assert!(n <= 1, "an empty scope made {n} allocations");
+}
+
+#[test]
+fn a_scoped_hit_allocates_nothing() {
+    let c = complex_container();
+    let scope = c.scope();
+    let first = scope.resolve::<Session>().unwrap();
+    let mut again = None;
+    assert_eq!(
+        allocations(|| again = Some(scope.resolve::<Session>().unwrap())),
+        0
+    );
+    assert!(Arc::ptr_eq(&first, &again.unwrap()));
+}
