@@ -12,7 +12,10 @@ use crate::factory::{FactoryFn, FactoryResult};
 use crate::inject::{Decl, Declarations};
 use crate::key::Key;
 use crate::node::{Node, Role};
-use crate::plan::{Caster, Erased, ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset};
+use crate::plan::{
+    Caster, Erased, ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset, Typer,
+    typed_none, typed_own,
+};
 
 /// Whether a registration adds a service or replaces one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -45,6 +48,8 @@ pub(crate) struct Registration {
     pub(crate) decls: Vec<Decl>,
     pub(crate) exec: RegExec,
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
+    /// Makes the typed handle of a created singleton.
+    pub(crate) typer: Typer,
     /// An element of the collection `key` (many per key) rather than a
     /// service (one per key).
     pub(crate) element: bool,
@@ -322,6 +327,7 @@ impl ContainerBuilder {
             decls: Vec::new(),
             exec: RegExec::Instance(value),
             caster: Arc::new(Caster::<T>::own()),
+            typer: typed_own::<T>,
             element: false,
             mode: self.mode,
             pool_max: None,
@@ -508,6 +514,7 @@ impl ContainerBuilder {
             decls: decls.0,
             exec,
             caster: Arc::new(Caster::<T>::own()),
+            typer: typed_own::<T>,
             element: false,
             mode: self.mode,
             pool_max,
@@ -560,6 +567,7 @@ impl ContainerBuilder {
             decls: Vec::new(),
             exec: RegExec::Forward(Key::of::<I>()),
             caster: Arc::new(caster),
+            typer: typed_none,
             element,
             mode: if element { Mode::Add } else { self.mode },
             pool_max: None,

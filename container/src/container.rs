@@ -10,7 +10,7 @@ use crate::census::{Census, InstanceReport};
 use crate::error::ResolveError;
 use crate::handles::ScopeFactory;
 use crate::owner::Owned;
-use crate::plan::Plan;
+use crate::plan::{Erased, Plan, Service};
 use crate::pool::{Pool, PoolStatus};
 use crate::resolve::Ctx;
 use crate::scope::Scope;
@@ -38,6 +38,17 @@ pub(crate) struct Shared {
     /// Set once `shutdown().await` ran.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) shut_down: std::sync::atomic::AtomicBool,
+}
+
+impl Shared {
+    /// Records a new singleton: its place in the disposal order, and its
+    /// typed handle for the fast path of later resolutions.
+    pub(crate) fn singleton_created(&self, idx: u32, svc: &Service, value: &Erased) {
+        self.owned.push_slot(svc.slot, idx);
+        if let Some(typed) = (svc.typer)(value) {
+            let _ = self.typed[svc.slot as usize].set(typed);
+        }
+    }
 }
 
 impl Drop for Shared {

@@ -16,6 +16,25 @@ pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
 /// A type-erased factory.
 pub(crate) type ErasedFactory = dyn Fn(&mut Deps<'_>) -> Result<Erased, ResolveError> + Send + Sync;
 
+/// Makes the typed handle (`Box<Arc<T>>`, as `Any`) of a singleton from its
+/// erased instance, when it is created; `None` for entries never cached.
+pub(crate) type Typer = fn(&Erased) -> Option<Box<dyn Any + Send + Sync>>;
+
+/// The [`Typer`] of a service resolved as its own (sized) type.
+pub(crate) fn typed_own<T: Send + Sync + 'static>(
+    e: &Erased,
+) -> Option<Box<dyn Any + Send + Sync>> {
+    e.clone()
+        .downcast::<T>()
+        .ok()
+        .map(|a| Box::new(a) as Box<dyn Any + Send + Sync>)
+}
+
+/// The [`Typer`] of entries that are never cached (bindings, elements).
+pub(crate) fn typed_none(_: &Erased) -> Option<Box<dyn Any + Send + Sync>> {
+    None
+}
+
 /// A boxed, sendable future.
 pub(crate) type BoxFuture<'a, T> =
     std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
@@ -108,6 +127,8 @@ pub(crate) struct Service {
     pub(crate) edges: Box<[Edge]>,
     /// A `Caster<T>` for the type this entry is resolved as.
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
+    /// Makes the typed handle of a created singleton.
+    pub(crate) typer: Typer,
     /// Whether creating it needs an async factory somewhere in its graph.
     pub(crate) needs_async: bool,
     /// Its async disposer, if registered.

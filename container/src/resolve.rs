@@ -132,7 +132,7 @@ impl<'a> Ctx<'a> {
                                 }
                                 None => self.construct(svc),
                             },
-                            || scope.owned.push_slot(svc.slot, idx),
+                            |_| scope.owned.push_slot(svc.slot, idx),
                         )
                         .map_err(|e| e.within(svc.node)),
                 }
@@ -191,7 +191,7 @@ impl<'a> Ctx<'a> {
         let slot = &self.root.slots[svc.slot as usize];
         slot.get_or_try_init(
             || root.construct(svc),
-            || self.root.owned.push_slot(svc.slot, idx),
+            |v| self.root.singleton_created(idx, svc, v),
         )
         .map_err(|e| e.within(svc.node))
     }

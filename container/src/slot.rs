@@ -76,7 +76,7 @@ impl Slot {
     pub(crate) fn get_or_try_init(
         &self,
         init: impl FnOnce() -> Result<Erased, ResolveError>,
-        created: impl FnOnce(),
+        created: impl FnOnce(&Erased),
     ) -> Result<Erased, ResolveError> {
         let id = self.id();
         if BUSY.with(|b| b.borrow().contains(&id)) {
@@ -105,7 +105,7 @@ impl Slot {
         let value = init()?;
         // We hold the lock and saw the cell empty: this `set` succeeds.
         let _ = self.cell.set(value.clone());
-        created();
+        created(&value);
         Ok(value)
     }
 

@@ -160,6 +160,7 @@ pub(crate) fn validate(
             slot,
             edges,
             caster: r.caster.clone(),
+            typer: r.typer,
             needs_async: false,
             disposer: None,
             pool,

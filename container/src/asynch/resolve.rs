@@ -53,9 +53,8 @@ impl<'a> Ctx<'a> {
                         return Ok(v.clone());
                     }
                     let root = self.for_singleton();
-                    let owned = &self.root.owned;
-                    init_async(slot, svc.node, root.construct_async(svc), || {
-                        owned.push_slot(svc.slot, idx)
+                    init_async(slot, svc.node, root.construct_async(svc), |v| {
+                        self.root.singleton_created(idx, svc, v)
                     })
                     .await
                 }
@@ -78,7 +77,7 @@ impl<'a> Ctx<'a> {
                             None => self.construct_async(svc).await,
                         }
                     };
-                    init_async(slot, svc.node, create, || {
+                    init_async(slot, svc.node, create, |_| {
                         scope.owned.push_slot(svc.slot, idx)
                     })
                     .await
@@ -177,7 +176,7 @@ async fn init_async(
     slot: &Slot,
     node: Node,
     create: impl Future<Output = Result<Erased, ResolveError>>,
-    created: impl FnOnce(),
+    created: impl FnOnce(&Erased),
 ) -> Result<Erased, ResolveError> {
     let id = slot.id();
     let mut chain = ASYNC_BUSY.try_with(Chain::clone).unwrap_or_default();
@@ -209,7 +208,7 @@ async fn init_async(
         .await
         .map_err(|e| e.within(node))?;
     let value = slot.set(value);
-    created();
+    created(&value);
     Ok(value)
 }
 

@@ -1,6 +1,7 @@
 //! Fill-ins: [`ContainerBuilder::defaults`] and
 //! [`ContainerBuilder::bind_instance`].
 
+use std::any::Any;
 use std::sync::Arc;
 
 use crate::Lifetime;
@@ -99,9 +100,18 @@ impl ContainerBuilder {
             decls: Vec::new(),
             exec: RegExec::Instance(Arc::new(value)),
             caster: Arc::new(caster),
+            typer: typed_boxed::<D>,
             element: false,
             mode,
             pool_max: None,
         })
     }
+}
+
+/// The typed handle of a trait object registered boxed in an `Arc`.
+fn typed_boxed<D: ?Sized + Send + Sync + 'static>(
+    e: &Erased,
+) -> Option<Box<dyn Any + Send + Sync>> {
+    let inner = e.clone().downcast::<Arc<D>>().ok()?;
+    Some(Box::new(Arc::clone(&*inner)))
 }
