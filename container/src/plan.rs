@@ -124,7 +124,8 @@ pub(crate) struct Service {
     pub(crate) exec: Exec,
     /// Index into the singleton or the scope slot table.
     pub(crate) slot: u32,
-    pub(crate) edges: Box<[Edge]>,
+    /// Its dependencies: a range of `Plan::edges`.
+    pub(crate) edges: std::ops::Range<u32>,
     /// A `Caster<T>` for the type this entry is resolved as.
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
     /// Makes the typed handle of a created singleton.
@@ -139,6 +140,9 @@ pub(crate) struct Service {
 
 pub(crate) struct Plan {
     pub(crate) services: Vec<Service>,
+    /// Every service's dependencies, one flat array (one allocation, and
+    /// contiguous for the validator's passes).
+    pub(crate) edges: Vec<Edge>,
     pub(crate) index: IdMap<TypeId, u32>,
     pub(crate) collections: Vec<Box<[u32]>>,
     pub(crate) collection_index: IdMap<TypeId, u32>,
@@ -201,6 +205,12 @@ pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<St
 }
 
 impl Plan {
+    /// The dependencies of `svc`, in declaration order.
+    #[inline]
+    pub(crate) fn edges_of(&self, svc: &Service) -> &[Edge] {
+        &self.edges[svc.edges.start as usize..svc.edges.end as usize]
+    }
+
     pub(crate) fn collection_of<T: ?Sized + 'static>(&self) -> Option<u32> {
         self.collection_index.get(&TypeId::of::<T>()).copied()
     }

@@ -219,7 +219,7 @@ impl<'a> Ctx<'a> {
     ) -> Result<Erased, ResolveError> {
         match &svc.exec {
             Exec::Factory(f) => {
-                let value = f(&mut Deps::new(*self, &svc.edges, pre))?;
+                let value = f(&mut Deps::new(*self, self.root.plan.edges_of(svc), pre))?;
                 self.count(svc, &value);
                 Ok(value)
             }

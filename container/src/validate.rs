@@ -60,41 +60,40 @@ pub(crate) fn validate(
 
     // 2. Every declared dependency resolved to a service or a collection.
     let mut services: Vec<Service> = Vec::with_capacity(n);
+    let mut all_edges: Vec<Edge> = Vec::with_capacity(active.iter().map(|r| r.decls.len()).sum());
     let mut pools: Vec<PoolSpec> = Vec::new();
     let (mut singleton_slots, mut scoped_slots) = (0u32, 0u32);
     for r in &active {
-        let edges: Box<[Edge]> = r
-            .decls
-            .iter()
-            .map(|d| {
-                let target = match d.kind {
-                    DependencyKind::ScopeFactory => Target::Absent,
-                    DependencyKind::Collection => collection_index
-                        .get(&d.key.id)
-                        .map_or(Target::Absent, |&c| Target::Collection(c)),
-                    _ => match index.get(&d.key.id) {
-                        Some(&t) => Target::Service(t),
-                        None => {
-                            if d.kind != DependencyKind::Optional {
-                                problems.push(missing(
-                                    r.node,
-                                    d.key.name,
-                                    d.kind,
-                                    &nodes,
-                                    &collection_index,
-                                    d.key.id,
-                                ));
-                            }
-                            Target::Absent
+        let first_edge = all_edges.len() as u32;
+        all_edges.extend(r.decls.iter().map(|d| {
+            let target = match d.kind {
+                DependencyKind::ScopeFactory => Target::Absent,
+                DependencyKind::Collection => collection_index
+                    .get(&d.key.id)
+                    .map_or(Target::Absent, |&c| Target::Collection(c)),
+                _ => match index.get(&d.key.id) {
+                    Some(&t) => Target::Service(t),
+                    None => {
+                        if d.kind != DependencyKind::Optional {
+                            problems.push(missing(
+                                r.node,
+                                d.key.name,
+                                d.kind,
+                                &nodes,
+                                &collection_index,
+                                d.key.id,
+                            ));
                         }
-                    },
-                };
-                Edge {
-                    kind: d.kind,
-                    target,
-                }
-            })
-            .collect();
+                        Target::Absent
+                    }
+                },
+            };
+            Edge {
+                kind: d.kind,
+                target,
+            }
+        }));
+        let edges = first_edge..all_edges.len() as u32;
         let exec = match &r.exec {
             RegExec::Factory(f) => Exec::Factory(f.clone()),
             RegExec::Instance(v) => Exec::Instance(v.clone()),
@@ -170,7 +169,7 @@ pub(crate) fn validate(
     let collections: Vec<Box<[u32]>> = collections.into_iter().map(Vec::into_boxed_slice).collect();
 
     // 3. The graph of held dependencies, as adjacency lists.
-    let graph = Graph::new(&services, &collections);
+    let graph = Graph::new(&services, &all_edges, &collections);
 
     // 4. Cycles among construction edges (lazy edges do not construct).
     let (comp, ccount) = tarjan(n, &graph, |_| true, |e| e.constructs);
@@ -255,6 +254,7 @@ pub(crate) fn validate(
 
     Ok(Plan {
         services,
+        edges: all_edges,
         index,
         collections,
         collection_index,
@@ -398,7 +398,7 @@ impl Groups {
 }
 
 impl Graph {
-    fn new(services: &[Service], collections: &[Box<[u32]>]) -> Graph {
+    fn new(services: &[Service], all_edges: &[Edge], collections: &[Box<[u32]>]) -> Graph {
         let mut start = Vec::with_capacity(services.len() + 1);
         let mut edges = Vec::new();
         for s in services {
@@ -413,7 +413,8 @@ impl Graph {
                     constructs: true,
                 });
             }
-            for e in s.edges.iter().filter(|e| e.holds()) {
+            let own = &all_edges[s.edges.start as usize..s.edges.end as usize];
+            for e in own.iter().filter(|e| e.holds()) {
                 let constructs = e.constructs();
                 match e.target {
                     Target::Service(t) => edges.push(GEdge { to: t, constructs }),

@@ -102,14 +102,20 @@ impl<'a> Ctx<'a> {
             Exec::Instance(v) => return Ok(v.clone()),
             Exec::Factory(_) | Exec::AsyncFactory(_) => &svc.exec,
         };
-        let mut pre = if svc.edges.iter().any(|e| self.resolved_ahead(e)) {
+        let mut pre = if self
+            .root
+            .plan
+            .edges_of(svc)
+            .iter()
+            .any(|e| self.resolved_ahead(e))
+        {
             self.prefetch(svc).await?
         } else {
             Vec::new()
         };
         match factory {
             Exec::AsyncFactory(f) => {
-                let fut = f(&mut Deps::new(self, &svc.edges, &mut pre))?;
+                let fut = f(&mut Deps::new(self, self.root.plan.edges_of(svc), &mut pre))?;
                 let value = fut.await?;
                 self.count(svc, &value);
                 Ok(value)
@@ -135,8 +141,9 @@ impl<'a> Ctx<'a> {
     /// Resolves, with `.await`, every dependency of `svc` whose graph needs
     /// an async factory; the rest are fetched synchronously by the factory.
     async fn prefetch(self, svc: &'a Service) -> Result<Vec<Option<Pre>>, ResolveError> {
-        let mut pre = Vec::with_capacity(svc.edges.len());
-        for e in svc.edges.iter() {
+        let edges = self.root.plan.edges_of(svc);
+        let mut pre = Vec::with_capacity(edges.len());
+        for e in edges {
             let value = match (e.kind, e.target) {
                 (DependencyKind::Required | DependencyKind::Optional, Target::Service(t))
                     if self.service(t).needs_async =>
