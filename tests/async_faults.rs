@@ -7,6 +7,8 @@ use std::time::Duration;
 
 use tenure::{Container, Lazy, ResolveErrorKind};
 
+mod common;
+
 struct Pool {
     id: usize,
 }
@@ -168,12 +170,7 @@ async fn async_re_entrant_resolution_is_an_error_not_a_hang() {
     .await
     .expect("no deadlock");
     let err = outcome.err().expect("re-entrant");
-    let mut chain = vec![err.to_string()];
-    let mut src = std::error::Error::source(&err);
-    while let Some(s) = src {
-        chain.push(s.to_string());
-        src = s.source();
-    }
+    let chain = common::error_chain(&err);
     assert!(
         chain.iter().any(|m| m.starts_with("re-entrant resolution")),
         "{chain:?}"

@@ -506,12 +506,7 @@ fn a_transient_creating_itself_through_its_factory_is_an_error_not_a_stack_overf
         .build()
         .unwrap();
     let err = c.resolve::<Recursive>().err().expect("re-entrant");
-    let mut chain = vec![err.to_string()];
-    let mut src = std::error::Error::source(&err);
-    while let Some(s) = src {
-        chain.push(s.to_string());
-        src = s.source();
-    }
+    let chain = common::error_chain(&err);
     assert!(
         chain.iter().any(|m| m.starts_with("re-entrant resolution")),
         "{chain:?}"

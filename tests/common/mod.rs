@@ -111,3 +111,16 @@ impl Calls {
 pub fn site(file: &str, line: u32) -> String {
     format!("registered at {file}:{line}:")
 }
+
+/// The messages of `err` and of every error in its source chain, outermost
+/// first.
+#[allow(dead_code)]
+pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
+    let mut chain = vec![err.to_string()];
+    let mut src = err.source();
+    while let Some(s) = src {
+        chain.push(s.to_string());
+        src = s.source();
+    }
+    chain
+}
