@@ -68,6 +68,12 @@ impl<'a> Ctx<'a> {
             }
             return self.resolve_singleton::<T>(idx, svc);
         }
+        // A scoped hit: read the scope's slot directly.
+        if let (Lifetime::Scoped | Lifetime::Pooled, Some(scope)) = (svc.lifetime, self.scope)
+            && let Some(v) = scope.cached(svc.slot)
+        {
+            return Ok(cast::<T>(svc, v.clone()));
+        }
         let erased = self.get(idx, svc)?;
         Ok(cast::<T>(svc, erased))
     }
