@@ -241,3 +241,37 @@ fn a_sync_resolve_of_an_exhausted_pool_fails_at_once() {
     );
     drop(again);
 }
+
+#[test]
+fn try_pooled_keeps_its_size_and_reports_factory_errors() {
+    #[derive(Debug)]
+    struct Lease;
+    let fail = Arc::new(std::sync::atomic::AtomicBool::new(true));
+    let f = fail.clone();
+    let c = Container::builder()
+        .try_pooled(2, move || {
+            if f.load(Ordering::SeqCst) {
+                Err(anyhow::anyhow!("no lease"))
+            } else {
+                Ok(Lease)
+            }
+        })
+        .build()
+        .unwrap();
+    assert_eq!(c.pool_status::<Lease>().unwrap().max, 2);
+    let err = c.scope().resolve::<Lease>().unwrap_err();
+    assert!(matches!(err.kind(), ResolveErrorKind::Factory(_)), "{err}");
+    assert_eq!(
+        c.pool_status::<Lease>().unwrap().available,
+        2,
+        "a failed rent gives its permit back"
+    );
+    fail.store(false, Ordering::SeqCst);
+    let (a, b) = (c.scope(), c.scope());
+    a.resolve::<Lease>().unwrap();
+    b.resolve::<Lease>().unwrap();
+    assert!(matches!(
+        c.scope().resolve::<Lease>().unwrap_err().kind(),
+        ResolveErrorKind::PoolExhausted { max: 2 }
+    ));
+}

@@ -259,14 +259,10 @@ impl ContainerBuilder {
         F: FactoryFn<M>,
         F::Output: FactoryResult,
     {
-        let exec: Arc<ErasedFactory> = Arc::new(move |deps| {
-            let value = factory.call(deps)?.into_result().map_err(factory_error)?;
-            Ok(Arc::new(value) as Erased)
-        });
         self.push_own::<<F::Output as FactoryResult>::Service, M, F>(
             lifetime,
             pool_size(lifetime),
-            RegExec::Factory(exec),
+            RegExec::Factory(erase_try(factory)),
         )
     }
 
@@ -277,8 +273,11 @@ impl ContainerBuilder {
         F: FactoryFn<M>,
         F::Output: FactoryResult,
     {
-        self.try_register(Lifetime::Pooled, factory);
-        self.set_last_pool_size(max)
+        self.push_own::<<F::Output as FactoryResult>::Service, M, F>(
+            Lifetime::Pooled,
+            Some(max),
+            RegExec::Factory(erase_try(factory)),
+        )
     }
 
     /// Runs `reset` on an instance of the pooled service `T` before it goes
@@ -521,13 +520,6 @@ impl ContainerBuilder {
         })
     }
 
-    pub(crate) fn set_last_pool_size(&mut self, max: usize) -> &mut Self {
-        if let Some(last) = self.regs.last_mut().and_then(Arc::get_mut) {
-            last.pool_max = Some(max);
-        }
-        self
-    }
-
     #[track_caller]
     pub(crate) fn push_hook<T: ?Sized + 'static>(&mut self, kind: HookKind) -> &mut Self {
         let key = Key::of::<T>();
@@ -586,6 +578,17 @@ where
     F::Output: Send + Sync + 'static,
 {
     Arc::new(move |deps| factory.call(deps).map(|v| Arc::new(v) as Erased))
+}
+
+fn erase_try<M, F>(factory: F) -> Arc<ErasedFactory>
+where
+    F: FactoryFn<M>,
+    F::Output: FactoryResult,
+{
+    Arc::new(move |deps| {
+        let value = factory.call(deps)?.into_result().map_err(factory_error)?;
+        Ok(Arc::new(value) as Erased)
+    })
 }
 
 pub(crate) fn factory_error(e: anyhow::Error) -> ResolveError {
