@@ -60,13 +60,12 @@ impl<'a> Ctx<'a> {
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
         let svc = self.service(idx);
-        if svc.lifetime == Lifetime::Singleton {
-            if let Some(typed) = self.root.typed[svc.slot as usize].get()
-                && let Some(arc) = typed.downcast_ref::<Arc<T>>()
-            {
-                return Ok(arc.clone());
-            }
-            return self.resolve_singleton::<T>(idx, svc);
+        // A singleton hit: its typed handle, made when it was created.
+        if svc.lifetime == Lifetime::Singleton
+            && let Some(typed) = self.root.typed[svc.slot as usize].get()
+            && let Some(arc) = typed.downcast_ref::<Arc<T>>()
+        {
+            return Ok(arc.clone());
         }
         // A scoped hit: read the scope's slot directly.
         if let (Lifetime::Scoped | Lifetime::Pooled, Some(scope)) = (svc.lifetime, self.scope)
@@ -76,20 +75,6 @@ impl<'a> Ctx<'a> {
         }
         let erased = self.get(idx, svc)?;
         Ok(cast::<T>(svc, erased))
-    }
-
-    /// A singleton's first resolution as `Arc<T>`: also keeps the typed
-    /// handle for the fast path.
-    #[inline(never)]
-    fn resolve_singleton<T: ?Sized + Send + Sync + 'static>(
-        &self,
-        idx: u32,
-        svc: &Service,
-    ) -> Result<Arc<T>, ResolveError> {
-        let arc = cast::<T>(svc, self.get(idx, svc)?);
-        let typed = &self.root.typed[svc.slot as usize];
-        let _ = typed.get_or_init(|| Box::new(arc.clone()));
-        Ok(arc)
     }
 
     /// Resolves every element of collection `c`, in registration order.
