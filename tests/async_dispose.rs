@@ -242,3 +242,31 @@ async fn a_disposed_scope_creates_nothing_more() {
     let err = clone.resolve::<A>().err().expect("ended");
     assert!(err.to_string().contains("has ended"), "{err}");
 }
+
+#[tokio::test]
+async fn undisposed_counts_transients_without_a_slot_table_and_not_pooled_instances() {
+    let reported = Arc::new(AtomicUsize::new(0));
+    let r = reported.clone();
+    let log: Log = Arc::default();
+    let mut b = Container::builder();
+    b.transient(|| A).pooled(1, || B).on_undisposed(move |n| {
+        r.fetch_add(n, Ordering::SeqCst);
+    });
+    logged(&mut b, &log, "AB");
+    let c = b.build().unwrap();
+
+    // Only a transient with a disposer: the scope never allocates slots.
+    let scope = c.scope();
+    scope.resolve::<A>().unwrap();
+    drop(scope);
+    assert_eq!(reported.load(Ordering::SeqCst), 1);
+    assert_eq!(c.undisposed_scopes(), 1);
+
+    // A pooled instance goes back to its pool: nothing was skipped.
+    let scope = c.scope();
+    scope.resolve::<B>().unwrap();
+    drop(scope);
+    assert_eq!(reported.load(Ordering::SeqCst), 1);
+    assert_eq!(c.undisposed_scopes(), 1);
+    assert_eq!(c.pool_status::<B>().unwrap().idle, 1);
+}

@@ -14,6 +14,15 @@ pub(crate) enum Entry {
     Transient { value: Erased, svc: u32 },
 }
 
+impl Entry {
+    /// The service the instance belongs to.
+    pub(crate) fn svc(&self) -> u32 {
+        match self {
+            Entry::Slot { svc, .. } | Entry::Transient { svc, .. } => *svc,
+        }
+    }
+}
+
 /// The creation-ordered list of what a container (its singletons) or a
 /// scope (its scoped and pooled instances) owns.
 #[derive(Default)]
@@ -35,18 +44,13 @@ impl Owned {
         self.entries.lock().len()
     }
 
-    /// Whether anything owned has an async disposer (that did not run if
-    /// this owner is dropped without being disposed).
-    pub(crate) fn has_async_disposers(&self, plan: &Plan) -> usize {
+    /// How many owned instances have an async disposer that disposing this
+    /// owner would run (and that does not run if it is only dropped).
+    pub(crate) fn pending_async_disposers(&self, plan: &Plan) -> usize {
         self.entries
             .lock()
             .iter()
-            .filter(|e| {
-                let svc = match e {
-                    Entry::Slot { svc, .. } | Entry::Transient { svc, .. } => *svc,
-                };
-                plan.services[svc as usize].disposer.is_some()
-            })
+            .filter(|e| plan.disposed_by_owner(e.svc()))
             .count()
     }
 

@@ -211,6 +211,14 @@ impl Plan {
         &self.edges[svc.edges.start as usize..svc.edges.end as usize]
     }
 
+    /// Whether service `svc` has an async disposer that its owner (scope or
+    /// container) runs: pooled instances go back to their pool instead, and
+    /// are disposed with the idle ones at shutdown.
+    pub(crate) fn disposed_by_owner(&self, svc: u32) -> bool {
+        let s = &self.services[svc as usize];
+        s.disposer.is_some() && s.pool.is_none()
+    }
+
     pub(crate) fn collection_of<T: ?Sized + 'static>(&self) -> Option<u32> {
         self.collection_index.get(&TypeId::of::<T>()).copied()
     }

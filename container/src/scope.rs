@@ -46,12 +46,12 @@ impl ScopeShared {
 
 impl Drop for ScopeShared {
     fn drop(&mut self) {
-        let Some(mut slots) = self.slots.take() else {
-            return;
-        };
+        // Transients with async disposers are owned even by a scope that
+        // never allocated its slot table.
+        let mut slots = self.slots.take().unwrap_or_default();
         let root = &self.root;
         if !*self.disposed.get_mut() {
-            let pending = self.owned.has_async_disposers(&root.plan);
+            let pending = self.owned.pending_async_disposers(&root.plan);
             if pending > 0 {
                 root.undisposed.fetch_add(1, Ordering::Relaxed);
                 match &root.plan.on_undisposed {

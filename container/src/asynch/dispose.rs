@@ -136,20 +136,13 @@ fn pending(owned: &Owned, slots: Option<&[Slot]>, plan: &Plan) -> Work {
     entries
         .iter()
         .rev()
+        .filter(|e| plan.disposed_by_owner(e.svc()))
         .filter_map(|e| {
-            let (svc, value) = match e {
-                Entry::Slot { slot, svc } => {
-                    let value = slots?.get(*slot as usize)?.get()?.clone();
-                    (*svc, value)
-                }
-                Entry::Transient { value, svc } => (*svc, value.clone()),
+            let value = match e {
+                Entry::Slot { slot, .. } => slots?.get(*slot as usize)?.get()?.clone(),
+                Entry::Transient { value, .. } => value.clone(),
             };
-            let s = &plan.services[svc as usize];
-            // Pooled instances go back to their pool; they are disposed
-            // when the container shuts down.
-            if s.pool.is_some() {
-                return None;
-            }
+            let s = &plan.services[e.svc() as usize];
             Some((s.node, s.disposer.clone()?, value))
         })
         .collect()
