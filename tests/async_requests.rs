@@ -171,3 +171,20 @@ async fn warm_up_async_reports_every_failing_singleton() {
         "the healthy singleton was created"
     );
 }
+
+#[tokio::test]
+async fn async_needs_propagate_through_chains_registered_in_any_order() {
+    struct A;
+    struct B(#[allow(dead_code)] Arc<A>);
+    struct C(#[allow(dead_code)] Arc<B>);
+    // Dependents registered before what they depend on.
+    let c = Container::builder()
+        .transient(|b: Arc<B>| C(b))
+        .scoped(|a: Arc<A>| B(a))
+        .singleton_async(|| async { A })
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    assert!(scope.resolve_async::<C>().await.is_ok());
+    assert!(scope.resolve::<C>().is_ok(), "B and A exist now");
+}

@@ -241,9 +241,8 @@ pub(crate) fn validate(
     // 6. Which services need an async factory somewhere in their
     //    construction graph. The graph is acyclic now, and components are
     //    numbered after those they reach: dependencies come first.
-    let mut by_order: Vec<u32> = (0..n as u32).collect();
-    by_order.sort_unstable_by_key(|&v| comp[v as usize]);
-    for v in by_order {
+    //    `members` already lists the nodes in that order (linear, no sort).
+    for v in (0..ccount).flat_map(|c| members.get(c).iter().copied()) {
         let own = matches!(services[v as usize].exec, Exec::AsyncFactory(_));
         let inherited = graph
             .out(v)
