@@ -135,7 +135,10 @@ async fn sync_resolve_of_an_async_service_names_it() {
     let err = c.resolve::<u64>().unwrap_err();
     assert!(matches!(err.kind(), ResolveErrorKind::AsyncRequired));
     let msg = err.to_string();
-    assert!(msg.contains("`u32` needs an async factory"), "{msg}");
+    assert!(
+        msg.contains("singleton `u32` has an async factory"),
+        "{msg}"
+    );
     assert!(msg.contains("resolve_async"), "{msg}");
     assert_eq!(
         err.path().iter().map(|n| n.type_name()).collect::<Vec<_>>(),

@@ -158,11 +158,11 @@ fn lazy_from_a_scope_that_ended_is_an_error() {
     let report = c.scope().resolve::<Report>().unwrap(); // the scope ends here
     let err = report.session.get().err().unwrap();
     assert!(matches!(err.kind(), ResolveErrorKind::ScopeEnded));
-    assert!(
-        err.to_string()
-            .contains("scope this handle came from has ended"),
-        "{err}"
-    );
+    let msg = err.to_string();
+    assert!(msg.contains("the scope has ended"), "{msg}");
+    // The handle's service is named, with where it was registered.
+    assert!(msg.contains("Session` included"), "{msg}");
+    assert_eq!(err.service().map(|n| n.short_name()), Some("Session"));
     assert_eq!(probe.created(), 0);
 }
 

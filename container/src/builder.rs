@@ -1,21 +1,19 @@
 //! [`ContainerBuilder`]: registrations, collected before anything is built.
 
-use std::any::Any;
+use std::any::{Any, TypeId};
 use std::fmt;
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::Lifetime;
-use crate::container::Container;
-use crate::error::{BuildError, ResolveError, ResolveErrorKind};
-use crate::factory::{FactoryFn, FactoryResult};
-use crate::inject::{Decl, Declarations};
-use crate::key::Key;
-use crate::node::{Node, Role};
-use crate::plan::{
-    Caster, Erased, ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset, Typer,
-    typed_none, typed_own,
+use crate::erased::{Erased, ErrorHook};
+use crate::factory::{
+    ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset, FactoryFn, FactoryResult,
+    Typer, erase, erase_try, typed_none, typed_own,
 };
+use crate::inject::{Caster, Decl, Declarations};
+use crate::key::Key;
+use crate::lifetime::Lifetime;
+use crate::node::{Node, Role};
 
 /// Whether a registration adds a service or replaces one.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
@@ -72,12 +70,17 @@ pub(crate) struct Hook {
     pub(crate) key: Key,
     pub(crate) node: Node,
     pub(crate) kind: HookKind,
+    /// `TypeId::of::<Caster<T>>()` for the `T` the hook converts to: the
+    /// validator checks that the service's caster is that type, so the
+    /// conversion at run time cannot fail.
+    pub(crate) caster: TypeId,
 }
 
 /// Container-wide settings.
 #[derive(Clone)]
 pub(crate) struct Settings {
     pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    pub(crate) on_dispose_error: Option<ErrorHook>,
     pub(crate) track_instances: bool,
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) dispose_timeout: std::time::Duration,
@@ -87,6 +90,7 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             on_undisposed: None,
+            on_dispose_error: None,
             track_instances: false,
             dispose_timeout: std::time::Duration::from_secs(30),
         }
@@ -282,16 +286,19 @@ impl ContainerBuilder {
 
     /// Runs `reset` on an instance of the pooled service `T` before it goes
     /// back to its pool at the end of a scope.
+    ///
+    /// `reset` runs outside every lock. If it panics, the panic is caught and
+    /// reported on standard error, and the instance is retired instead of
+    /// going back to the pool (it may be half-reset).
     #[track_caller]
-    pub fn on_return<T: Send + Sync + 'static>(
+    pub fn on_return<T: ?Sized + Send + Sync + 'static>(
         &mut self,
         reset: impl Fn(&T) + Send + Sync + 'static,
     ) -> &mut Self {
-        let erased: Arc<ErasedReset> = Arc::new(move |e: &Erased| {
-            if let Some(t) = e.downcast_ref::<T>() {
-                reset(t)
-            }
-        });
+        let erased: Arc<ErasedReset> =
+            Arc::new(move |e: &Erased, caster: &(dyn Any + Send + Sync)| {
+                reset(&*convert::<T>(e.clone(), caster))
+            });
         self.push_hook::<T>(HookKind::Reset(erased))
     }
 
@@ -302,8 +309,27 @@ impl ContainerBuilder {
     ///
     /// By default one line goes to standard error. Every such drop is also
     /// counted in [`Container::undisposed_scopes`].
+    ///
+    /// The hook runs inside the scope's `Drop`: a panic in it is caught and
+    /// reported on standard error, never unwound through the drop.
     pub fn on_undisposed(&mut self, hook: impl Fn(usize) + Send + Sync + 'static) -> &mut Self {
         self.settings.on_undisposed = Some(Arc::new(hook));
+        self
+    }
+
+    /// Sets where the failures of a disposal that nobody awaits any more
+    /// go: a [`Scope::dispose`](crate::Scope::dispose),
+    /// [`Container::shutdown`] or [`Container::run_scoped`] whose future was
+    /// dropped before it finished keeps disposing on the Tokio runtime, and
+    /// its [`DisposeError`](crate::DisposeError), if any, is passed to `hook`.
+    ///
+    /// By default the report goes to standard error. A panic in the hook is
+    /// caught and reported there too.
+    pub fn on_dispose_error(
+        &mut self,
+        hook: impl Fn(&dyn std::error::Error) + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.settings.on_dispose_error = Some(Arc::new(hook));
         self
     }
 
@@ -481,21 +507,6 @@ impl ContainerBuilder {
         self.regs.is_empty()
     }
 
-    /// Validates the whole graph, then freezes it into a [`Container`].
-    ///
-    /// No factory runs here. Every problem is reported at once in the
-    /// [`BuildError`]: captive dependencies (every holder and captive pair,
-    /// with the path through transients), missing dependencies (with a "did
-    /// you mean"), cycles, duplicates and replacements of nothing. Linear in
-    /// services + edges.
-    ///
-    /// The builder is left as it was, so it can build again.
-    pub fn build(&self) -> Result<Container, BuildError> {
-        crate::validate::validate(&self.regs, &self.hooks, &self.settings)
-            .map(Container::from_plan)
-            .map_err(|problems| BuildError { problems })
-    }
-
     #[track_caller]
     pub(crate) fn push_own<T: Send + Sync + 'static, M, F: FactoryFn<M>>(
         &mut self,
@@ -521,12 +532,16 @@ impl ContainerBuilder {
     }
 
     #[track_caller]
-    pub(crate) fn push_hook<T: ?Sized + 'static>(&mut self, kind: HookKind) -> &mut Self {
+    pub(crate) fn push_hook<T: ?Sized + Send + Sync + 'static>(
+        &mut self,
+        kind: HookKind,
+    ) -> &mut Self {
         let key = Key::of::<T>();
         self.hooks.push(Hook {
             key,
             node: node(key, Role::Hook),
             kind,
+            caster: TypeId::of::<Caster<T>>(),
         });
         self
     }
@@ -572,27 +587,11 @@ impl ContainerBuilder {
     }
 }
 
-fn erase<M, F>(factory: F) -> Arc<ErasedFactory>
-where
-    F: FactoryFn<M>,
-    F::Output: Send + Sync + 'static,
-{
-    Arc::new(move |deps| factory.call(deps).map(|v| Arc::new(v) as Erased))
-}
-
-fn erase_try<M, F>(factory: F) -> Arc<ErasedFactory>
-where
-    F: FactoryFn<M>,
-    F::Output: FactoryResult,
-{
-    Arc::new(move |deps| {
-        let value = factory.call(deps)?.into_result().map_err(factory_error)?;
-        Ok(Arc::new(value) as Erased)
-    })
-}
-
-pub(crate) fn factory_error(e: anyhow::Error) -> ResolveError {
-    ResolveError::new(ResolveErrorKind::Factory(e))
+/// Converts `e` through `caster` (a `&Caster<T>`), as resolution does. The
+/// validator has checked that the caster is of that type.
+pub(crate) fn convert<T: ?Sized + 'static>(e: Erased, caster: &(dyn Any + Send + Sync)) -> Arc<T> {
+    const BUG: &str = "tenure bug: a hook attached to a service of another type";
+    (caster.downcast_ref::<Caster<T>>().expect(BUG).0)(e).expect(BUG)
 }
 
 pub(crate) fn pool_size(lifetime: Lifetime) -> Option<usize> {

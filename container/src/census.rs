@@ -7,8 +7,9 @@ use std::sync::Weak;
 
 use parking_lot::Mutex;
 
+use crate::erased::Erased;
 use crate::node::Node;
-use crate::plan::{Erased, Plan};
+use crate::plan::Plan;
 
 /// Per-service weak references to every instance created, when
 /// [`ContainerBuilder::track_instances`](crate::ContainerBuilder::track_instances)

@@ -1,18 +1,20 @@
 //! [`Container`]: the frozen, validated registry.
 
-use std::any::Any;
 use std::fmt;
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
-use crate::Lifetime;
 use crate::builder::ContainerBuilder;
 use crate::census::{Census, InstanceReport};
-use crate::error::ResolveError;
+use crate::erased::{Erased, TypedCell};
+use crate::error::{BuildError, ResolveError, ResolveErrorKind};
 use crate::handles::ScopeFactory;
+use crate::lifetime::Lifetime;
+use crate::node::Node;
 use crate::owner::Owned;
-use crate::plan::{Erased, Plan, Service};
+use crate::plan::{Plan, Service};
 use crate::pool::{Pool, PoolStatus};
-use crate::resolve::Ctx;
+use crate::resolve::{Ctx, Memo};
 use crate::scope::Scope;
 use crate::slot::Slot;
 
@@ -24,7 +26,7 @@ pub(crate) struct Shared {
     /// Per singleton slot, the instance as the `Arc<T>` it is resolved as,
     /// once resolved: a cached singleton is then one type check and one
     /// reference-count increment away.
-    pub(crate) typed: Box<[OnceLock<Box<dyn Any + Send + Sync>>]>,
+    pub(crate) typed: Box<[TypedCell]>,
     /// Singletons (and transients with async disposers they hold), in
     /// creation order, for disposal in reverse.
     pub(crate) owned: Owned,
@@ -32,15 +34,26 @@ pub(crate) struct Shared {
     pub(crate) pools: Box<[Pool]>,
     /// Scopes dropped without `dispose().await` while they owned instances
     /// with async disposers.
-    pub(crate) undisposed: std::sync::atomic::AtomicUsize,
+    pub(crate) undisposed: AtomicUsize,
     /// Instance counts, when `track_instances` is on.
     pub(crate) census: Option<Census>,
-    /// Set once `shutdown().await` ran.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) shut_down: std::sync::atomic::AtomicBool,
+    /// Set when `shutdown()` starts: from then on nothing resolves.
+    shut_down: AtomicBool,
 }
 
 impl Shared {
+    /// Whether `shutdown()` has started.
+    #[inline]
+    pub(crate) fn is_shut_down(&self) -> bool {
+        self.shut_down.load(Ordering::Acquire)
+    }
+
+    /// Starts the shutdown; `false` if it had started already.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn begin_shutdown(&self) -> bool {
+        !self.shut_down.swap(true, Ordering::AcqRel)
+    }
+
     /// Records a new singleton: its place in the disposal order, and its
     /// typed handle for the fast path of later resolutions.
     pub(crate) fn singleton_created(&self, idx: u32, svc: &Service, value: &Erased) {
@@ -110,9 +123,12 @@ impl Container {
 
     pub(crate) fn from_plan(plan: Plan) -> Container {
         let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
-        let typed = (0..plan.singleton_slots).map(|_| OnceLock::new()).collect();
+        let typed = (0..plan.singleton_slots)
+            .map(|_| TypedCell::new())
+            .collect();
         let pools = plan.pools.iter().cloned().map(Pool::new).collect();
         let census = plan
+            .hooks
             .track_instances
             .then(|| Census::new(plan.services.len()));
         Container {
@@ -136,11 +152,20 @@ impl Container {
     /// transient that needs one, is an error
     /// ([`ScopedFromRoot`](crate::ResolveErrorKind::ScopedFromRoot)) that
     /// says to open a [`scope`](Container::scope). It never silently becomes
-    /// a singleton.
+    /// a singleton. After [`shutdown`](Container::shutdown) has started,
+    /// every resolution is [`ShutDown`](crate::ResolveErrorKind::ShutDown).
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        Ctx::root(&self.shared).resolve_as::<T>(idx)
+        self.ctx()?.resolve_as::<T>(idx)
+    }
+
+    /// The root resolution context, if the container still serves.
+    #[inline]
+    pub(crate) fn ctx(&self) -> Result<Ctx<'_>, ResolveError> {
+        let cx = Ctx::root(&self.shared);
+        cx.check_open()?;
+        Ok(cx)
     }
 
     /// Resolves every element registered with
@@ -149,8 +174,9 @@ impl Container {
     pub fn resolve_all<T: ?Sized + Send + Sync + 'static>(
         &self,
     ) -> Result<Vec<Arc<T>>, ResolveError> {
+        let cx = self.ctx()?;
         match self.shared.plan.collection_of::<T>() {
-            Some(c) => Ctx::root(&self.shared).resolve_collection::<T>(c),
+            Some(c) => cx.resolve_collection::<T>(c),
             None => Ok(Vec::new()),
         }
     }
@@ -171,28 +197,42 @@ impl Container {
 
     /// Whether `T` is registered (as a service or a binding).
     pub fn contains<T: ?Sized + 'static>(&self) -> bool {
-        self.shared.plan.lookup::<T>().is_ok()
+        self.shared
+            .plan
+            .index
+            .contains_key(&std::any::TypeId::of::<T>())
     }
 
-    /// Creates every singleton now, in registration order, so that a broken
-    /// one fails at startup rather than on the first request. Returns every
-    /// failure, not just the first.
+    /// Whether [`shutdown`](Container::shutdown) has started: the container
+    /// then resolves nothing more.
+    pub fn is_shut_down(&self) -> bool {
+        self.shared.is_shut_down()
+    }
+
+    /// Creates every singleton now, so that a broken one fails at startup
+    /// rather than on the first request. Singletons are created in
+    /// dependency order (each after what it needs); each is tried once,
+    /// and one that needs a singleton that failed is not tried but reported
+    /// under that cause. Returns every failure, not just the first.
     pub fn warm_up(&self) -> Result<(), WarmUpError> {
-        let cx = Ctx::root(&self.shared);
-        let errors: Vec<ResolveError> = self
-            .shared
-            .plan
-            .services
-            .iter()
-            .enumerate()
-            .filter(|(_, s)| s.lifetime == Lifetime::Singleton)
-            .filter_map(|(i, s)| cx.get(i as u32, s).err())
+        let memo = Memo::default();
+        let cx = Ctx {
+            memo: Some(&memo),
+            ..self.ctx().map_err(|e| WarmUpError::new(vec![e]))?
+        };
+        let errors = self
+            .warm_up_order()
+            .filter_map(|i| cx.get(i).err())
             .collect();
-        if errors.is_empty() {
-            Ok(())
-        } else {
-            Err(WarmUpError { errors })
-        }
+        WarmUpError::check(errors)
+    }
+
+    /// The singletons, in the order a warm-up creates them.
+    pub(crate) fn warm_up_order(&self) -> impl Iterator<Item = u32> + '_ {
+        let plan = &self.shared.plan;
+        plan.dependency_order()
+            .into_iter()
+            .filter(|&i| plan.services[i as usize].lifetime == Lifetime::Singleton)
     }
 
     /// The number of singletons created so far (with the transients that
@@ -213,7 +253,7 @@ impl Container {
     /// A snapshot of the pool of the pooled service `T`, or `None` if `T`
     /// is not a pooled service.
     pub fn pool_status<T: ?Sized + 'static>(&self) -> Option<PoolStatus> {
-        let idx = self.shared.plan.lookup::<T>().ok()?;
+        let idx = *self.shared.plan.index.get(&std::any::TypeId::of::<T>())?;
         let pool = self.shared.plan.services[idx as usize].pool?;
         Some(self.shared.pools[pool as usize].status())
     }
@@ -222,9 +262,7 @@ impl Container {
     /// owned instances with async disposers (whose disposers then did not
     /// run). See [`ContainerBuilder::on_undisposed`](crate::ContainerBuilder::on_undisposed).
     pub fn undisposed_scopes(&self) -> usize {
-        self.shared
-            .undisposed
-            .load(std::sync::atomic::Ordering::Relaxed)
+        self.shared.undisposed.load(Ordering::Relaxed)
     }
 }
 
@@ -237,41 +275,114 @@ impl fmt::Debug for Container {
     }
 }
 
-/// Some singletons failed to be created by [`Container::warm_up`].
-#[derive(Debug)]
+impl ContainerBuilder {
+    /// Validates the whole graph, then freezes it into a [`Container`].
+    ///
+    /// No factory runs here. Every problem is reported at once in the
+    /// [`BuildError`]: captive dependencies (every holder and captive pair,
+    /// with the path through transients), missing dependencies (with a "did
+    /// you mean"), cycles, duplicates and replacements of nothing. Linear in
+    /// services + edges.
+    ///
+    /// The builder is left as it was, so it can build again.
+    pub fn build(&self) -> Result<Container, BuildError> {
+        crate::validate::validate(&self.regs, &self.hooks, &self.settings)
+            .map(Container::from_plan)
+            .map_err(|problems| BuildError { problems })
+    }
+}
+
+/// Some singletons failed to be created by [`Container::warm_up`] (or
+/// `warm_up_async`).
+///
+/// Each failing singleton was tried once. A singleton that needs one that
+/// failed was not tried: its error is
+/// [`DependencyFailed`](crate::ResolveErrorKind::DependencyFailed), and the
+/// report lists it under its cause.
 pub struct WarmUpError {
     errors: Vec<ResolveError>,
 }
 
 impl WarmUpError {
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn new(errors: Vec<ResolveError>) -> Self {
         WarmUpError { errors }
     }
 
-    /// Every failure, in registration order.
+    pub(crate) fn check(errors: Vec<ResolveError>) -> Result<(), WarmUpError> {
+        if errors.is_empty() {
+            Ok(())
+        } else {
+            Err(WarmUpError { errors })
+        }
+    }
+
+    /// Every failure, in the order the singletons were tried (dependency
+    /// order): root causes and the singletons they kept from starting.
     pub fn errors(&self) -> &[ResolveError] {
         &self.errors
+    }
+
+    /// The failures that are root causes (not
+    /// [`DependencyFailed`](crate::ResolveErrorKind::DependencyFailed)).
+    pub fn root_causes(&self) -> impl Iterator<Item = &ResolveError> {
+        self.errors
+            .iter()
+            .filter(|e| !matches!(e.kind(), ResolveErrorKind::DependencyFailed { .. }))
+    }
+
+    /// The singletons not started because `cause` failed.
+    fn blocked_by(&self, cause: Option<Node>) -> impl Iterator<Item = &Node> {
+        self.errors.iter().filter_map(move |e| match e.kind() {
+            ResolveErrorKind::DependencyFailed { cause: c } if Some(*c) == cause => {
+                e.path().first()
+            }
+            _ => None,
+        })
     }
 }
 
 impl fmt::Display for WarmUpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.errors.len();
+        let roots: Vec<&ResolveError> = self.root_causes().collect();
         write!(
             f,
-            "{n} singleton{} failed to start:",
+            "{n} singleton{} failed to start",
             if n == 1 { "" } else { "s" }
         )?;
-        for (i, e) in self.errors.iter().enumerate() {
+        if roots.len() < n {
+            write!(
+                f,
+                ", from {} root cause{}",
+                roots.len(),
+                if roots.len() == 1 { "" } else { "s" }
+            )?;
+        }
+        f.write_str(":")?;
+        for (i, e) in roots.iter().enumerate() {
             write!(f, "\n{}. {e}", i + 1)?;
-            let mut src = std::error::Error::source(e);
+            let mut src = std::error::Error::source(*e);
             while let Some(s) = src {
                 write!(f, "\n   caused by: {s}")?;
                 src = s.source();
             }
+            let blocked: Vec<String> = self
+                .blocked_by(e.innermost())
+                .map(|b| format!("{b} (registered at {})", b.site()))
+                .collect();
+            if !blocked.is_empty() {
+                write!(f, "\n   so these were not started: {}", blocked.join(", "))?;
+            }
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for WarmUpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WarmUpError")
+            .field("errors", &self.errors)
+            .finish()
     }
 }
 

@@ -319,12 +319,23 @@ pub enum ResolveErrorKind {
     /// A factory returned an error; it is the [`source`](StdError::source).
     Factory(anyhow::Error),
     /// A factory resolved, through some handle, the service it is creating,
-    /// or a service that another thread is creating while it waits for this
-    /// one (a wait cycle across threads).
+    /// or a service that another thread or task is creating while it waits
+    /// for this one (a wait cycle), or handles nested deeper than 64
+    /// resolutions (a service creating itself through a handle).
     Reentrant,
-    /// The [`Scope`](crate::Scope) a [`Lazy`](crate::Lazy) handle came from
-    /// has been dropped.
+    /// The scope has ended: its `dispose()` has started (or, for a
+    /// [`Lazy`](crate::Lazy) handle, the scope it came from was dropped). A
+    /// scope that has ended serves nothing, not even instances it cached.
     ScopeEnded,
+    /// The container has been shut down (`shutdown()` has started): it
+    /// resolves nothing more, from the root, any scope or any handle.
+    ShutDown,
+    /// Not attempted: a service it needs failed earlier in the same
+    /// warm-up, and is its cause (each service is tried once per warm-up).
+    DependencyFailed {
+        /// The service whose failure is the cause.
+        cause: Node,
+    },
     /// The [`Container`](crate::Container) a handle came from has been dropped.
     ContainerDropped,
     /// A [`Factory`](crate::Factory) was given a scope of another container.
@@ -354,31 +365,47 @@ pub struct ResolveError(Box<Inner>);
 
 struct Inner {
     kind: ResolveErrorKind,
-    path: Vec<Node>,
+    /// The path, innermost first (built on the way out: pushing is O(1)).
+    rev: Vec<Node>,
+    /// The path outermost first, made on the first call to `path`.
+    ordered: std::sync::OnceLock<Vec<Node>>,
 }
 
 impl ResolveError {
     pub(crate) fn new(kind: ResolveErrorKind) -> Self {
         ResolveError(Box::new(Inner {
             kind,
-            path: Vec::new(),
+            rev: Vec::new(),
+            ordered: std::sync::OnceLock::new(),
         }))
     }
 
     pub(crate) fn at(kind: ResolveErrorKind, node: Node) -> Self {
-        ResolveError(Box::new(Inner {
-            kind,
-            path: vec![node],
-        }))
+        ResolveError::new(kind).within(node)
     }
 
     /// Records that the failure happened while creating `node` (called on
-    /// the way out, so the path ends up ordered from the outermost service).
+    /// the way out, innermost first).
     pub(crate) fn within(mut self, node: Node) -> Self {
-        if self.0.path.first() != Some(&node) {
-            self.0.path.insert(0, node);
+        if self.0.rev.last() != Some(&node) {
+            self.0.rev.push(node);
+            self.0.ordered = std::sync::OnceLock::new();
         }
         self
+    }
+
+    /// Names the service a handle-level error is about, if nothing on the
+    /// path does yet.
+    pub(crate) fn about(self, node: Option<Node>) -> Self {
+        match node {
+            Some(n) if self.0.rev.is_empty() => self.within(n),
+            _ => self,
+        }
+    }
+
+    /// The innermost node of the path: where it failed.
+    pub(crate) fn innermost(&self) -> Option<Node> {
+        self.0.rev.first().copied()
     }
 
     /// What went wrong.
@@ -388,12 +415,14 @@ impl ResolveError {
 
     /// From the requested service down to the one that failed.
     pub fn path(&self) -> &[Node] {
-        &self.0.path
+        self.0
+            .ordered
+            .get_or_init(|| self.0.rev.iter().rev().copied().collect())
     }
 
     /// The service that failed (the last node of the path), if known.
     pub fn service(&self) -> Option<&Node> {
-        self.0.path.last()
+        self.0.rev.first()
     }
 }
 
@@ -401,14 +430,14 @@ impl fmt::Debug for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ResolveError")
             .field("kind", &self.0.kind)
-            .field("path", &self.0.path)
+            .field("path", &self.path())
             .finish()
     }
 }
 
 impl fmt::Display for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let path = &self.0.path;
+        let path = self.path();
         let last = path.last();
         let name = last.map_or("?", |n| n.name);
         match &self.0.kind {
@@ -439,17 +468,62 @@ impl fmt::Display for ResolveError {
             )?,
             ResolveErrorKind::ScopeEnded => write!(
                 f,
-                "the scope this handle came from has ended; resolve `{name}` from a live scope"
+                "the scope has ended (its `dispose()` started, or it was dropped), so it \
+                 serves nothing more, `{name}` included; resolve from a live scope (open one \
+                 per request or unit of work)"
             )?,
-            ResolveErrorKind::ContainerDropped => {
-                write!(f, "the container this handle came from has been dropped")?
-            }
-            ResolveErrorKind::AsyncRequired => write!(
+            ResolveErrorKind::ShutDown => write!(
                 f,
-                "`{name}` needs an async factory (its own or a dependency's) and has not been \
-                 created yet: resolve with `resolve_async().await`, or create the singletons at \
-                 startup with `container.warm_up_async().await`"
+                "the container has been shut down (`shutdown()` started), so it resolves \
+                 nothing more, `{name}` included; resolve before shutting down, or build a \
+                 new container"
             )?,
+            ResolveErrorKind::DependencyFailed { cause } => write!(
+                f,
+                "`{name}` was not created: it needs {cause}, which failed earlier in this \
+                 warm-up (see that failure) [{} registered at {}]",
+                cause.name, cause.site
+            )?,
+            ResolveErrorKind::ContainerDropped => match last {
+                Some(n) => write!(
+                    f,
+                    "the container a handle to `{}` came from has been dropped; keep a \
+                     `Container` handle alive while its services run",
+                    n.name
+                )?,
+                None => write!(
+                    f,
+                    "the container this `ScopeFactory` came from has been dropped; keep a \
+                     `Container` handle alive while its services run"
+                )?,
+            },
+            ResolveErrorKind::AsyncRequired => {
+                let life = last.and_then(|n| n.lifetime());
+                write!(
+                    f,
+                    "{} has an async factory and ",
+                    last.map_or_else(|| "the service".to_owned(), |n| n.to_string())
+                )?;
+                if life == Some(crate::lifetime::Lifetime::Singleton) {
+                    write!(
+                        f,
+                        "has not been created yet, so a sync `resolve` cannot provide it: \
+                         resolve with `resolve_async().await`, or create the singletons at \
+                         startup with `container.warm_up_async().await`"
+                    )?
+                } else {
+                    write!(
+                        f,
+                        "is created per {}, so a sync `resolve` cannot provide it: resolve with \
+                         `resolve_async().await` (e.g. inside `run_scoped`)",
+                        if life == Some(crate::lifetime::Lifetime::Transient) {
+                            "resolution"
+                        } else {
+                            "scope"
+                        }
+                    )?
+                }
+            }
             ResolveErrorKind::PoolExhausted { max } => write!(
                 f,
                 "all {max} instances of pooled `{name}` are rented; a sync `resolve` does not \

@@ -1,58 +1,108 @@
 //! Handles a service can take as dependencies: [`Lazy`], [`Factory`],
 //! [`ScopeFactory`].
+//!
+//! A handle resolves later, from where its holder was created. Every
+//! resolution through a handle forks a child [`Actor`] of the current one
+//! (see [`actor`](crate::actor)), sync or async alike: that is what bounds
+//! their nesting and lets a wait through a handle be checked for cycles.
 
+use std::any::Any;
 use std::fmt;
 use std::marker::PhantomData;
 use std::sync::{Arc, OnceLock, Weak};
 
+use crate::actor::Actor;
 use crate::container::Shared;
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
-use crate::inject::{Declarations, Deps, Inject};
-use crate::plan::Target;
+use crate::inject::{Declarations, Deps, HandleSeed, Inject};
+use crate::node::Node;
 use crate::resolve::Ctx;
 use crate::scope::{Scope, ScopeShared};
 
 /// Where a handle resolves from. Weak, so that a service holding a handle
 /// never keeps its own container or scope alive (no reference cycles).
 #[derive(Clone)]
-pub(crate) enum Origin {
-    Root(Weak<Shared>),
-    Scope(Weak<ScopeShared>),
+pub(crate) struct Origin {
+    root: Weak<dyn Any + Send + Sync>,
+    scope: Option<Weak<dyn Any + Send + Sync>>,
+    in_singleton: bool,
+}
+
+/// The live container (and scope) a handle resolves from.
+pub(crate) struct Live {
+    pub(crate) root: Arc<Shared>,
+    pub(crate) scope: Option<Arc<ScopeShared>>,
+    in_singleton: bool,
+}
+
+impl Live {
+    /// The resolution context, if the container and scope still serve.
+    pub(crate) fn ctx(&self) -> Result<Ctx<'_>, ResolveError> {
+        let cx = match &self.scope {
+            Some(scope) => Ctx::scoped(scope),
+            None => Ctx {
+                in_singleton: self.in_singleton,
+                ..Ctx::root(&self.root)
+            },
+        };
+        cx.check_open()?;
+        Ok(cx)
+    }
 }
 
 impl Origin {
-    /// The live container (and scope) a handle resolves from.
-    pub(crate) fn upgrade(&self) -> Result<(Arc<Shared>, Option<Arc<ScopeShared>>), ResolveError> {
-        match self {
-            Origin::Root(w) => {
-                let root = w
-                    .upgrade()
-                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
-                Ok((root, None))
-            }
-            Origin::Scope(w) => {
-                let scope = w
-                    .upgrade()
-                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ScopeEnded))?;
-                Ok((scope.root.clone(), Some(scope)))
-            }
+    fn of(seed: &HandleSeed) -> Origin {
+        Origin {
+            root: seed.root.clone(),
+            scope: seed.scope.clone(),
+            in_singleton: seed.in_singleton,
         }
     }
 
-    fn of(cx: &Ctx<'_>) -> Origin {
-        match cx.scope {
-            Some(s) => Origin::Scope(Arc::downgrade(s)),
-            None => Origin::Root(Arc::downgrade(cx.root)),
-        }
+    pub(crate) fn upgrade(&self) -> Result<Live, ResolveError> {
+        let root = upgrade::<Shared>(&self.root)
+            .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
+        let scope = match &self.scope {
+            Some(w) => Some(
+                upgrade::<ScopeShared>(w)
+                    .ok_or_else(|| ResolveError::new(ResolveErrorKind::ScopeEnded))?,
+            ),
+            None => None,
+        };
+        Ok(Live {
+            root,
+            scope,
+            in_singleton: self.in_singleton,
+        })
     }
 }
 
-fn service_index(deps: &mut Deps<'_>) -> u32 {
-    match deps.next_edge().target {
-        Target::Service(i) => i,
-        _ => unreachable!("tenure bug: a handle's target passed validation unresolved"),
-    }
+fn upgrade<T: Send + Sync + 'static>(w: &Weak<dyn Any + Send + Sync>) -> Option<Arc<T>> {
+    w.upgrade()?.downcast::<T>().ok()
 }
+
+/// Runs a resolution started by a handle as a child actor of the current
+/// one (bounded in depth). Errors name the handle's service.
+pub(crate) fn through_handle<R>(
+    node: Option<Node>,
+    f: impl FnOnce() -> Result<R, ResolveError>,
+) -> Result<R, ResolveError> {
+    let actor = Actor::fork().map_err(|e| e.about(node))?;
+    let _entered = actor.enter();
+    f().map_err(|e| e.about(node))
+}
+
+/// The async form of [`through_handle`].
+#[cfg(feature = "tokio")]
+pub(crate) async fn through_handle_async<R>(
+    node: Option<Node>,
+    f: impl std::future::Future<Output = Result<R, ResolveError>>,
+) -> Result<R, ResolveError> {
+    let actor = Actor::fork().map_err(|e| e.about(node))?;
+    actor.scope(f).await.map_err(|e| e.about(node))
+}
+
+const UNRESOLVED: &str = "tenure bug: a handle's target passed validation unresolved";
 
 /// A dependency resolved on first use, then kept.
 ///
@@ -85,6 +135,7 @@ fn service_index(deps: &mut Deps<'_>) -> u32 {
 /// ```
 pub struct Lazy<T: ?Sized + Send + Sync + 'static> {
     pub(crate) idx: u32,
+    pub(crate) node: Option<Node>,
     pub(crate) origin: Origin,
     pub(crate) value: OnceLock<Arc<T>>,
 }
@@ -95,9 +146,8 @@ impl<T: ?Sized + Send + Sync + 'static> Lazy<T> {
         if let Some(v) = self.value.get() {
             return Ok(v.clone());
         }
-        let v = through_handle(|| match self.origin.upgrade()? {
-            (root, None) => Ctx::root(&root).resolve_as::<T>(self.idx),
-            (_, Some(scope)) => Ctx::scoped(&scope).resolve_as::<T>(self.idx),
+        let v = through_handle(self.node, || {
+            self.origin.upgrade()?.ctx()?.resolve_as::<T>(self.idx)
         })?;
         Ok(self.value.get_or_init(|| v).clone())
     }
@@ -114,10 +164,11 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
     }
 
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        let idx = service_index(deps);
+        let (idx, seed) = deps.next_handle();
         Ok(Lazy {
-            idx,
-            origin: Origin::of(&deps.cx),
+            idx: idx.expect(UNRESOLVED),
+            node: seed.node,
+            origin: Origin::of(&seed),
             value: OnceLock::new(),
         })
     }
@@ -165,7 +216,8 @@ impl<T: ?Sized + Send + Sync + 'static> fmt::Debug for Lazy<T> {
 /// ```
 pub struct Factory<T: ?Sized + Send + Sync + 'static> {
     pub(crate) idx: u32,
-    root: Weak<Shared>,
+    pub(crate) node: Option<Node>,
+    root: Weak<dyn Any + Send + Sync>,
     _marker: PhantomData<fn() -> Arc<T>>,
 }
 
@@ -173,12 +225,14 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
     /// Resolves `T` in `scope`: a new instance if `T` is transient, the
     /// scope's instance if it is scoped, the singleton if it is a singleton.
     pub fn create(&self, scope: &Scope) -> Result<Arc<T>, ResolveError> {
-        self.check_scope(scope)?;
-        through_handle(|| Ctx::scoped(&scope.shared).resolve_as::<T>(self.idx))
+        through_handle(self.node, || {
+            self.check_scope(scope)?;
+            scope.ctx()?.resolve_as::<T>(self.idx)
+        })
     }
 
     pub(crate) fn check_scope(&self, scope: &Scope) -> Result<(), ResolveError> {
-        if std::ptr::eq(self.root.as_ptr(), Arc::as_ptr(&scope.shared.root)) {
+        if std::ptr::addr_eq(self.root.as_ptr(), Arc::as_ptr(&scope.shared.root)) {
             Ok(())
         } else {
             Err(ResolveError::new(ResolveErrorKind::WrongContainer))
@@ -188,49 +242,21 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
     /// Resolves `T` from the root, without a scope: for transients and
     /// singletons that need nothing scoped.
     pub fn create_unscoped(&self) -> Result<Arc<T>, ResolveError> {
-        let root = self
-            .root
-            .upgrade()
-            .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
-        through_handle(|| Ctx::root(&root).resolve_as::<T>(self.idx))
+        through_handle(self.node, || {
+            let root = upgrade::<Shared>(&self.root)
+                .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
+            let cx = Ctx::root(&root);
+            cx.check_open()?;
+            cx.resolve_as::<T>(self.idx)
+        })
     }
-}
-
-/// How deep resolutions through handles may nest on one thread before they
-/// are taken for a service that creates itself through a handle (a
-/// transient taking `Factory<Self>` and calling it in its factory), which
-/// would otherwise recurse until the stack overflows.
-const MAX_HANDLE_DEPTH: u32 = 64;
-
-thread_local! {
-    static HANDLE_DEPTH: std::cell::Cell<u32> = const { std::cell::Cell::new(0) };
-}
-
-/// Runs a resolution started by a handle, refusing to nest deeper than
-/// [`MAX_HANDLE_DEPTH`].
-fn through_handle<R>(f: impl FnOnce() -> Result<R, ResolveError>) -> Result<R, ResolveError> {
-    struct Leave;
-    impl Drop for Leave {
-        fn drop(&mut self) {
-            HANDLE_DEPTH.with(|d| d.set(d.get() - 1));
-        }
-    }
-    let depth = HANDLE_DEPTH.with(|d| {
-        let n = d.get() + 1;
-        d.set(n);
-        n
-    });
-    let _leave = Leave;
-    if depth > MAX_HANDLE_DEPTH {
-        return Err(ResolveError::new(ResolveErrorKind::Reentrant));
-    }
-    f()
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Clone for Factory<T> {
     fn clone(&self) -> Self {
         Factory {
             idx: self.idx,
+            node: self.node,
             root: self.root.clone(),
             _marker: PhantomData,
         }
@@ -243,10 +269,11 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Factory<T> {
     }
 
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        let idx = service_index(deps);
+        let (idx, seed) = deps.next_handle();
         Ok(Factory {
-            idx,
-            root: Arc::downgrade(deps.cx.root),
+            idx: idx.expect(UNRESOLVED),
+            node: seed.node,
+            root: seed.root,
             _marker: PhantomData,
         })
     }
@@ -265,25 +292,27 @@ impl<T: ?Sized + Send + Sync + 'static> fmt::Debug for Factory<T> {
 /// Give it to a singleton that runs background work, and open a scope per
 /// operation. It holds the container weakly: dropping the last container
 /// handle still drops everything, and [`open`](ScopeFactory::open) then
-/// returns [`ContainerDropped`](crate::ResolveErrorKind::ContainerDropped).
+/// returns [`ContainerDropped`](crate::ResolveErrorKind::ContainerDropped);
+/// after [`shutdown`](crate::Container::shutdown) has started it returns
+/// [`ShutDown`](crate::ResolveErrorKind::ShutDown).
 #[derive(Clone)]
 pub struct ScopeFactory {
-    root: Weak<Shared>,
+    root: Weak<dyn Any + Send + Sync>,
 }
 
 impl ScopeFactory {
     pub(crate) fn new(root: &Arc<Shared>) -> Self {
-        ScopeFactory {
-            root: Arc::downgrade(root),
-        }
+        let root: Weak<dyn Any + Send + Sync> = Arc::downgrade(root) as _;
+        ScopeFactory { root }
     }
 
     /// Opens a new scope.
     pub fn open(&self) -> Result<Scope, ResolveError> {
-        let root = self
-            .root
-            .upgrade()
+        let root = upgrade::<Shared>(&self.root)
             .ok_or_else(|| ResolveError::new(ResolveErrorKind::ContainerDropped))?;
+        if root.is_shut_down() {
+            return Err(ResolveError::new(ResolveErrorKind::ShutDown));
+        }
         Ok(Scope::new(root))
     }
 }
@@ -294,8 +323,8 @@ impl Inject for ScopeFactory {
     }
 
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        deps.next_edge();
-        Ok(ScopeFactory::new(deps.cx.root))
+        let (_, seed) = deps.next_handle();
+        Ok(ScopeFactory { root: seed.root })
     }
 }
 

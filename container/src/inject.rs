@@ -1,11 +1,18 @@
-//! [`Inject`]: the types a factory can take as arguments.
+//! [`Inject`]: the types a factory can take as arguments, and [`Deps`], the
+//! narrow interface through which a factory's arguments are fetched.
+//!
+//! This module is the boundary between registration and the runtime: a
+//! factory is erased at registration into `Fn(&mut Deps) -> ..`, and the
+//! runtime serves its dependencies through the [`Source`] trait, so nothing
+//! here (or earlier) names a runtime type.
 
-use std::sync::Arc;
+use std::any::Any;
+use std::sync::{Arc, Weak};
 
+use crate::erased::{Erased, TypedCell};
 use crate::error::{DependencyKind, ResolveError};
 use crate::key::Key;
-use crate::plan::{Edge, Erased, Target};
-use crate::resolve::{Ctx, cast};
+use crate::node::Node;
 
 /// One declared dependency: what a factory argument asks for.
 #[derive(Clone, Copy, Debug)]
@@ -28,69 +35,192 @@ impl Declarations {
     }
 }
 
-/// The dependencies of one factory call, in declaration order, already
-/// resolved to services of the frozen container. Consumed by
-/// [`Inject::fetch`]; opaque to users.
-pub struct Deps<'a> {
-    pub(crate) cx: Ctx<'a>,
-    edges: &'a [Edge],
-    pos: usize,
-    /// Values resolved ahead (by async resolution), aligned with `edges`.
-    pre: &'a mut [Option<Pre>],
+/// Where a declared edge leads in the frozen plan.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Target {
+    Service(u32),
+    Collection(u32),
+    /// An optional dependency that is not registered (or a `ScopeFactory`).
+    Absent,
 }
 
-/// A dependency resolved ahead of the factory call.
-#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-pub(crate) enum Pre {
-    One(Erased),
-    Many(Vec<Erased>),
+/// One dependency of a service in the frozen plan.
+#[derive(Clone, Copy, Debug)]
+pub(crate) struct Edge {
+    pub(crate) kind: DependencyKind,
+    pub(crate) target: Target,
+    /// For a required or optional dependency on a singleton that has a
+    /// typed handle: the index of that handle, so that fetching an existing
+    /// singleton is one type check and one reference count increment, with
+    /// no call into the runtime. [`Edge::NO_TYPED`] otherwise.
+    pub(crate) typed: u32,
+}
+
+impl Edge {
+    pub(crate) const NO_TYPED: u32 = u32::MAX;
+
+    /// Whether holding the dependency keeps it alive (for captive checks).
+    pub(crate) fn holds(&self) -> bool {
+        !matches!(
+            self.kind,
+            DependencyKind::Factory | DependencyKind::ScopeFactory
+        )
+    }
+
+    /// Whether the dependency must exist before the holder can be built
+    /// (for cycle checks).
+    pub(crate) fn constructs(&self) -> bool {
+        self.holds() && self.kind != DependencyKind::Lazy
+    }
+}
+
+/// Turns an [`Erased`] into the `Arc<T>` a caller asked for: a downcast for
+/// a service's own type, a downcast then an unsizing coercion for a binding.
+pub(crate) struct Caster<T: ?Sized>(pub(crate) Box<dyn Fn(Erased) -> Option<Arc<T>> + Send + Sync>);
+
+impl<T: Send + Sync + 'static> Caster<T> {
+    pub(crate) fn own() -> Self {
+        Caster(Box::new(|e: Erased| e.downcast::<T>().ok()))
+    }
+}
+
+/// A resolved dependency, as the runtime hands it over.
+pub(crate) enum Got<'a> {
+    /// The typed handle of a singleton: a `&Arc<T>` as `Any`.
+    Typed(&'a (dyn Any + Send + Sync)),
+    /// An instance and the [`Caster`] of the service it was resolved as (a
+    /// `&Caster<T>` as `Any`).
+    Erased(Erased, &'a (dyn Any + Send + Sync)),
+}
+
+/// Converts a resolved dependency into the `Arc<T>` it was declared as.
+///
+/// The declaration and the service registered for it share the key `T`, so
+/// the conversion cannot fail; a failure is a bug in tenure.
+#[inline]
+pub(crate) fn cast<T: ?Sized + 'static>(got: Got<'_>) -> Arc<T> {
+    const BUG: &str = "tenure bug: a service resolved as a type it was not registered as";
+    match got {
+        Got::Typed(t) => t.downcast_ref::<Arc<T>>().expect(BUG).clone(),
+        Got::Erased(e, caster) => (caster.downcast_ref::<Caster<T>>().expect(BUG).0)(e).expect(BUG),
+    }
+}
+
+/// What a handle (`Lazy`, `Factory`, `ScopeFactory`) needs to resolve later:
+/// where it was created, held weakly so that a handle never keeps its
+/// container or scope alive.
+pub(crate) struct HandleSeed {
+    /// The container (its runtime state, as `Any`).
+    pub(crate) root: Weak<dyn Any + Send + Sync>,
+    /// The scope the holder was created in, if any.
+    pub(crate) scope: Option<Weak<dyn Any + Send + Sync>>,
+    /// Whether the holder is (part of) a singleton: transients with async
+    /// disposers it creates are owned by the container.
+    pub(crate) in_singleton: bool,
+    /// The service the handle resolves, for messages.
+    pub(crate) node: Option<Node>,
+}
+
+/// The runtime's side of [`Deps`]: resolves the dependency on one edge.
+pub(crate) trait Source<'a> {
+    /// Resolves the service `idx`, the target of edge `pos`.
+    fn one(&mut self, pos: usize, idx: u32) -> Result<Got<'a>, ResolveError>;
+
+    /// Resolves the service `idx`, the target of edge `pos`, as an erased
+    /// instance.
+    fn erased(&mut self, pos: usize, idx: u32) -> Result<Erased, ResolveError>;
+
+    /// Resolves every element of collection `c` (edge `pos`), in
+    /// registration order, handing each to `each`.
+    fn many(
+        &mut self,
+        pos: usize,
+        c: u32,
+        each: &mut dyn FnMut(Got<'a>),
+    ) -> Result<(), ResolveError>;
+
+    /// The origin a handle created now resolves from, and the node of
+    /// service `idx` (if any).
+    fn seed(&self, idx: Option<u32>) -> HandleSeed;
+}
+
+/// The dependencies of one factory call, in declaration order. Consumed by
+/// [`Inject::fetch`]; opaque to users.
+pub struct Deps<'a> {
+    edges: &'a [Edge],
+    typed: &'a [TypedCell],
+    src: &'a mut dyn Source<'a>,
+    pos: usize,
 }
 
 impl std::fmt::Debug for Deps<'_> {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Deps")
-            .field("remaining", &self.edges.len())
+            .field("declared", &self.edges.len())
+            .field("fetched", &self.pos)
             .finish()
     }
 }
 
 impl<'a> Deps<'a> {
-    pub(crate) fn new(cx: Ctx<'a>, edges: &'a [Edge], pre: &'a mut [Option<Pre>]) -> Self {
+    pub(crate) fn new(
+        edges: &'a [Edge],
+        typed: &'a [TypedCell],
+        src: &'a mut dyn Source<'a>,
+    ) -> Self {
         Deps {
-            cx,
             edges,
+            typed,
+            src,
             pos: 0,
-            pre,
         }
     }
 
-    /// The next declared edge, with its value if it was resolved ahead.
-    /// Declarations and fetches come from the same `Inject` impls, so they
-    /// always pair up.
-    pub(crate) fn next(&mut self) -> (&'a Edge, Option<Pre>) {
+    /// The next declared edge and its position. Declarations and fetches
+    /// come from the same `Inject` impls, so they always pair up.
+    #[inline]
+    fn next(&mut self) -> (usize, Edge) {
         let i = self.pos;
         self.pos += 1;
-        let edge = self
+        let edge = *self
             .edges
             .get(i)
             .expect("tenure bug: a factory fetched more dependencies than it declared");
-        (edge, self.pre.get_mut(i).and_then(Option::take))
+        (i, edge)
     }
 
-    /// The next declared edge (for handles, which are never resolved ahead).
-    pub(crate) fn next_edge(&mut self) -> &'a Edge {
-        self.next().0
-    }
-
-    fn one<T: ?Sized + Send + Sync + 'static>(
-        &mut self,
-        i: u32,
-        pre: Option<Pre>,
-    ) -> Result<Arc<T>, ResolveError> {
-        match pre {
-            Some(Pre::One(e)) => Ok(cast::<T>(self.cx.service(i), e)),
-            _ => self.cx.resolve_as::<T>(i),
+    /// The next dependency as an `Arc<T>`, or `None` if it is absent.
+    #[inline]
+    fn one<T: ?Sized + Send + Sync + 'static>(&mut self) -> Result<Option<Arc<T>>, ResolveError> {
+        let (pos, edge) = self.next();
+        let Target::Service(idx) = edge.target else {
+            return Ok(None);
+        };
+        if let Some(typed) = self.typed.get(edge.typed as usize).and_then(|c| c.get())
+            && let Some(arc) = typed.downcast_ref::<Arc<T>>()
+        {
+            return Ok(Some(arc.clone()));
         }
+        self.src.one(pos, idx).map(|got| Some(cast::<T>(got)))
+    }
+
+    /// The next dependency, type-erased (for wrappers that forward it).
+    pub(crate) fn next_erased(&mut self) -> Result<Erased, ResolveError> {
+        let (pos, edge) = self.next();
+        let Target::Service(idx) = edge.target else {
+            unreachable!("tenure bug: a forwarded dependency passed validation unresolved")
+        };
+        self.src.erased(pos, idx)
+    }
+
+    /// The next dependency's handle seed and target index (for handles).
+    pub(crate) fn next_handle(&mut self) -> (Option<u32>, HandleSeed) {
+        let (_, edge) = self.next();
+        let idx = match edge.target {
+            Target::Service(i) => Some(i),
+            _ => None,
+        };
+        (idx, self.src.seed(idx))
     }
 }
 
@@ -98,9 +228,13 @@ impl<'a> Deps<'a> {
 ///
 /// The container calls [`declare`](Inject::declare) once, at registration, to
 /// learn the edges of the graph from the argument types alone; it calls
-/// [`fetch`](Inject::fetch) on every construction. Both are hidden: the set
-/// of injectable forms is fixed by tenure, so that every edge is known to the
-/// validator.
+/// [`fetch`](Inject::fetch) on every construction. The set of *forms* is
+/// fixed by tenure (every edge must be known to the validator), but a type
+/// that bundles several dependencies may implement `Inject` by delegating
+/// to the implementations below: declare its parts in `declare`, and fetch
+/// them *in the same order* in `fetch`. Tuples of `Inject` types already
+/// work this way. [`Declarations`] and [`Deps`] are opaque: the only thing
+/// to do with them is pass them on.
 ///
 /// | argument | meaning | counts as holding |
 /// |---|---|---|
@@ -118,12 +252,13 @@ impl<'a> Deps<'a> {
             `Lazy<T>`, `Factory<T>` or `ScopeFactory`"
 )]
 pub trait Inject: Sized + 'static {
-    /// Declares the dependencies this argument stands for.
-    #[doc(hidden)]
+    /// Declares the dependencies this argument stands for (called once, at
+    /// registration). An implementation calls `declare` of its parts.
     fn declare(decls: &mut Declarations);
 
-    /// Fetches the argument from the resolved dependencies.
-    #[doc(hidden)]
+    /// Fetches the argument from the resolved dependencies (called on every
+    /// construction). An implementation calls `fetch` of its parts, in the
+    /// order `declare` declared them.
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError>;
 }
 
@@ -134,16 +269,9 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
 
     #[inline]
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next() {
-            (
-                Edge {
-                    target: Target::Service(i),
-                    ..
-                },
-                pre,
-            ) => deps.one::<T>(*i, pre),
-            _ => unreachable!("tenure bug: a required dependency passed validation unresolved"),
-        }
+        deps.one::<T>()?.ok_or_else(|| {
+            unreachable!("tenure bug: a required dependency passed validation unresolved")
+        })
     }
 }
 
@@ -154,16 +282,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Option<Arc<T>> {
 
     #[inline]
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next() {
-            (
-                Edge {
-                    target: Target::Service(i),
-                    ..
-                },
-                pre,
-            ) => deps.one::<T>(*i, pre).map(Some),
-            _ => Ok(None),
-        }
+        deps.one::<T>()
     }
 }
 
@@ -173,30 +292,13 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Vec<Arc<T>> {
     }
 
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
-        match deps.next() {
-            (
-                Edge {
-                    target: Target::Collection(c),
-                    ..
-                },
-                Some(Pre::Many(values)),
-            ) => {
-                let elements = &deps.cx.root.plan.collections[*c as usize];
-                Ok(elements
-                    .iter()
-                    .zip(values)
-                    .map(|(&i, e)| cast::<T>(deps.cx.service(i), e))
-                    .collect())
-            }
-            (
-                Edge {
-                    target: Target::Collection(c),
-                    ..
-                },
-                _,
-            ) => deps.cx.resolve_collection::<T>(*c),
-            _ => Ok(Vec::new()),
-        }
+        let (pos, edge) = deps.next();
+        let Target::Collection(c) = edge.target else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        deps.src.many(pos, c, &mut |got| out.push(cast::<T>(got)))?;
+        Ok(out)
     }
 }
 

@@ -133,33 +133,61 @@
 //! empty and unlocked, the next resolution runs the factory again, other
 //! services are unaffected. A factory that resolves itself through a
 //! handle gets [`ResolveErrorKind::Reentrant`] instead of a deadlock.
+//!
+//! # Architecture
+//!
+//! Data flows one way, registration -> validated plan -> resolution, and so
+//! do the imports between the crate's modules: a module imports only from
+//! its own layer or earlier ones (the test `tests/layers.rs` reads every
+//! `crate::` path in `container/src` and enforces it).
+//!
+//! | layer | modules | what it holds |
+//! |---|---|---|
+//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest` | service keys, lifetimes, path nodes, errors, erased instances |
+//! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
+//! | 3. plan | `plan` | the frozen, validated plan: data only |
+//! | 4. validation | `validate` | registrations in, a plan or every problem out; the one place that decides which registration wins |
+//! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
+//! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
+//! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
+#![warn(
+    clippy::significant_drop_in_scrutinee,
+    clippy::significant_drop_tightening
+)]
 
-#[cfg(feature = "tokio")]
-mod asynch;
-mod builder;
-mod census;
-mod container;
+// 1. base
+mod erased;
 mod error;
-mod factory;
-mod handles;
-mod inject;
-mod injectable;
 mod key;
 mod lifetime;
 mod macros;
-mod module;
 mod node;
-mod owner;
+// 2. registration
+mod builder;
+mod factory;
+mod inject;
+mod injectable;
+mod module;
+// 3. plan
 mod plan;
+// 4. validation
+mod validate;
+// 5. runtime
+mod actor;
+mod census;
+mod container;
+mod handles;
+mod owner;
 mod pool;
 mod resolve;
 mod scope;
 mod slot;
-mod validate;
-mod waits;
-
+// 6. async
+#[cfg(feature = "tokio")]
+mod asynch;
+// 7. testing
 pub mod testing;
 
 #[cfg(feature = "tokio")]

@@ -3,7 +3,8 @@
 
 use parking_lot::Mutex;
 
-use crate::plan::{Erased, Plan};
+use crate::erased::Erased;
+use crate::plan::Plan;
 use crate::slot::Slot;
 
 /// One instance an owner is responsible for.

@@ -1,74 +1,22 @@
-//! The frozen, validated plan a [`Container`](crate::Container) resolves from.
+//! The frozen, validated plan a container resolves from: data only. The
+//! validator is its one producer; the runtime reads it.
 
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use crate::Lifetime;
-use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
-use crate::inject::Deps;
+use crate::erased::{Erased, ErrorHook};
+use crate::error::{ResolveError, ResolveErrorKind};
+use crate::factory::{ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedReset, Typer};
+use crate::inject::{Edge, Target};
 use crate::key::{IdMap, short_name};
+use crate::lifetime::Lifetime;
 use crate::node::Node;
-
-/// A type-erased service instance: always an `Arc<T>` of the sized service
-/// type, unsized to `dyn Any` (no extra allocation).
-pub(crate) type Erased = Arc<dyn Any + Send + Sync>;
-
-/// A type-erased factory.
-pub(crate) type ErasedFactory = dyn Fn(&mut Deps<'_>) -> Result<Erased, ResolveError> + Send + Sync;
-
-/// Makes the typed handle (`Box<Arc<T>>`, as `Any`) of a singleton from its
-/// erased instance, when it is created; `None` for entries never cached.
-pub(crate) type Typer = fn(&Erased) -> Option<Box<dyn Any + Send + Sync>>;
-
-/// The [`Typer`] of a service resolved as its own (sized) type.
-pub(crate) fn typed_own<T: Send + Sync + 'static>(
-    e: &Erased,
-) -> Option<Box<dyn Any + Send + Sync>> {
-    e.clone()
-        .downcast::<T>()
-        .ok()
-        .map(|a| Box::new(a) as Box<dyn Any + Send + Sync>)
-}
-
-/// The [`Typer`] of entries that are never cached (bindings, elements).
-pub(crate) fn typed_none(_: &Erased) -> Option<Box<dyn Any + Send + Sync>> {
-    None
-}
-
-/// A boxed, sendable future.
-pub(crate) type BoxFuture<'a, T> =
-    std::pin::Pin<Box<dyn std::future::Future<Output = T> + Send + 'a>>;
-
-/// A type-erased async factory: fetches its arguments synchronously (every
-/// async dependency has been resolved before), then returns the future that
-/// builds the instance.
-pub(crate) type ErasedAsyncFactory = dyn Fn(&mut Deps<'_>) -> Result<BoxFuture<'static, Result<Erased, ResolveError>>, ResolveError>
-    + Send
-    + Sync;
-
-/// A type-erased async disposer.
-pub(crate) type ErasedDisposer =
-    dyn Fn(Erased) -> BoxFuture<'static, Result<(), anyhow::Error>> + Send + Sync;
-
-/// A type-erased reset hook, run on a pooled instance before it goes back to
-/// its pool.
-pub(crate) type ErasedReset = dyn Fn(&Erased) + Send + Sync;
 
 /// The configuration of one pool.
 #[derive(Clone)]
 pub(crate) struct PoolSpec {
     pub(crate) max: usize,
     pub(crate) reset: Option<Arc<ErasedReset>>,
-}
-
-/// Turns an [`Erased`] into the `Arc<T>` a caller asked for: a downcast for
-/// a service's own type, a downcast then an unsizing coercion for a binding.
-pub(crate) struct Caster<T: ?Sized>(pub(crate) Box<dyn Fn(Erased) -> Option<Arc<T>> + Send + Sync>);
-
-impl<T: Send + Sync + 'static> Caster<T> {
-    pub(crate) fn own() -> Self {
-        Caster(Box::new(|e: Erased| e.downcast::<T>().ok()))
-    }
 }
 
 /// How a service is produced.
@@ -85,44 +33,14 @@ pub(crate) enum Exec {
     Forward(u32),
 }
 
-/// Where a declared edge leads in the frozen plan.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Target {
-    Service(u32),
-    Collection(u32),
-    /// An optional dependency that is not registered (or a `ScopeFactory`).
-    Absent,
-}
-
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Edge {
-    pub(crate) kind: DependencyKind,
-    pub(crate) target: Target,
-}
-
-impl Edge {
-    /// Whether holding the dependency keeps it alive (for captive checks).
-    pub(crate) fn holds(&self) -> bool {
-        !matches!(
-            self.kind,
-            DependencyKind::Factory | DependencyKind::ScopeFactory
-        )
-    }
-
-    /// Whether the dependency must exist before the holder can be built
-    /// (for cycle checks).
-    pub(crate) fn constructs(&self) -> bool {
-        self.holds() && self.kind != DependencyKind::Lazy
-    }
-}
-
 pub(crate) struct Service {
     /// Its index in `Plan::services`.
     pub(crate) id: u32,
     pub(crate) node: Node,
     pub(crate) lifetime: Lifetime,
     pub(crate) exec: Exec,
-    /// Index into the singleton or the scope slot table.
+    /// Index into the singleton or the scope slot table (for singletons,
+    /// also into the typed handles).
     pub(crate) slot: u32,
     /// Its dependencies: a range of `Plan::edges`.
     pub(crate) edges: std::ops::Range<u32>,
@@ -130,12 +48,42 @@ pub(crate) struct Service {
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
     /// Makes the typed handle of a created singleton.
     pub(crate) typer: Typer,
-    /// Whether creating it needs an async factory somewhere in its graph.
+    /// Whether creating it awaits an async factory somewhere in its
+    /// construction graph.
     pub(crate) needs_async: bool,
     /// Its async disposer, if registered.
     pub(crate) disposer: Option<Arc<ErasedDisposer>>,
     /// For pooled services, the index of its pool.
     pub(crate) pool: Option<u32>,
+}
+
+/// Container-wide hooks and settings, frozen with the plan.
+#[derive(Clone)]
+pub(crate) struct Hooks {
+    /// Called with the number of pending async disposers when a scope is
+    /// dropped without `dispose().await`.
+    pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
+    /// Called with the report of a disposal that nobody awaits any more (a
+    /// cancelled `dispose`, `shutdown` or `run_scoped`, finished on the
+    /// runtime).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) on_dispose_error: Option<ErrorHook>,
+    /// Whether to count instances (`track_instances`).
+    pub(crate) track_instances: bool,
+    /// How long one async disposer may run.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) dispose_timeout: std::time::Duration,
+}
+
+impl Default for Hooks {
+    fn default() -> Self {
+        Hooks {
+            on_undisposed: None,
+            on_dispose_error: None,
+            track_instances: false,
+            dispose_timeout: std::time::Duration::from_secs(30),
+        }
+    }
 }
 
 pub(crate) struct Plan {
@@ -149,14 +97,7 @@ pub(crate) struct Plan {
     pub(crate) singleton_slots: usize,
     pub(crate) scoped_slots: usize,
     pub(crate) pools: Vec<PoolSpec>,
-    /// Called with the number of pending async disposers when a scope is
-    /// dropped without `dispose().await`.
-    pub(crate) on_undisposed: Option<Arc<dyn Fn(usize) + Send + Sync>>,
-    /// Whether to count instances (`track_instances`).
-    pub(crate) track_instances: bool,
-    /// How long one async disposer may run.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) dispose_timeout: std::time::Duration,
+    pub(crate) hooks: Hooks,
 }
 
 impl Plan {
@@ -175,6 +116,70 @@ impl Plan {
             service: name,
             did_you_mean,
         })
+    }
+
+    /// The dependencies of `svc`, in declaration order.
+    #[inline]
+    pub(crate) fn edges_of(&self, svc: &Service) -> &[Edge] {
+        &self.edges[svc.edges.start as usize..svc.edges.end as usize]
+    }
+
+    /// Whether service `svc` has an async disposer that its owner (scope or
+    /// container) runs: pooled instances go back to their pool instead, and
+    /// are disposed with the idle ones at shutdown.
+    pub(crate) fn disposed_by_owner(&self, svc: u32) -> bool {
+        let s = &self.services[svc as usize];
+        s.disposer.is_some() && s.pool.is_none()
+    }
+
+    pub(crate) fn collection_of<T: ?Sized + 'static>(&self) -> Option<u32> {
+        self.collection_index.get(&TypeId::of::<T>()).copied()
+    }
+
+    /// Every service in dependency order: each after everything its
+    /// construction needs (required, optional and collection dependencies,
+    /// binding targets), ties in registration order. The graph of those
+    /// edges is acyclic (the validator rejects cycles). Iterative, linear.
+    pub(crate) fn dependency_order(&self) -> Vec<u32> {
+        let n = self.services.len();
+        let mut done = vec![false; n];
+        let mut order = Vec::with_capacity(n);
+        let deps_of = |v: u32| -> Vec<u32> {
+            let s = &self.services[v as usize];
+            let mut out = Vec::new();
+            if let Exec::Forward(t) = s.exec {
+                out.push(t);
+            }
+            for e in self.edges_of(s).iter().filter(|e| e.constructs()) {
+                match e.target {
+                    Target::Service(t) => out.push(t),
+                    Target::Collection(c) => out.extend(self.collections[c as usize].iter()),
+                    Target::Absent => {}
+                }
+            }
+            out
+        };
+        let mut stack: Vec<(u32, Vec<u32>, usize)> = Vec::new();
+        for root in 0..n as u32 {
+            if done[root as usize] {
+                continue;
+            }
+            done[root as usize] = true;
+            stack.push((root, deps_of(root), 0));
+            while let Some((v, deps, k)) = stack.last_mut() {
+                if let Some(&d) = deps.get(*k) {
+                    *k += 1;
+                    if !done[d as usize] {
+                        done[d as usize] = true;
+                        stack.push((d, deps_of(d), 0));
+                    }
+                } else {
+                    order.push(*v);
+                    stack.pop();
+                }
+            }
+        }
+        order
     }
 }
 
@@ -202,24 +207,4 @@ pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<St
         }
     }
     out
-}
-
-impl Plan {
-    /// The dependencies of `svc`, in declaration order.
-    #[inline]
-    pub(crate) fn edges_of(&self, svc: &Service) -> &[Edge] {
-        &self.edges[svc.edges.start as usize..svc.edges.end as usize]
-    }
-
-    /// Whether service `svc` has an async disposer that its owner (scope or
-    /// container) runs: pooled instances go back to their pool instead, and
-    /// are disposed with the idle ones at shutdown.
-    pub(crate) fn disposed_by_owner(&self, svc: u32) -> bool {
-        let s = &self.services[svc as usize];
-        s.disposer.is_some() && s.pool.is_none()
-    }
-
-    pub(crate) fn collection_of<T: ?Sized + 'static>(&self) -> Option<u32> {
-        self.collection_index.get(&TypeId::of::<T>()).copied()
-    }
 }

@@ -6,15 +6,16 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use parking_lot::Mutex;
 
+use crate::erased::{Erased, contain};
 use crate::error::{ResolveError, ResolveErrorKind};
-use crate::plan::{Erased, PoolSpec};
+use crate::plan::PoolSpec;
 
 /// The permits of a pool: how many more instances may be rented now.
 ///
 /// With the `tokio` feature this is a fair (FIFO) `tokio::sync::Semaphore`,
 /// so async renters wait their turn; without it, a counter that sync
 /// renters try once.
-struct Permits {
+pub(crate) struct Permits {
     #[cfg(feature = "tokio")]
     sem: tokio::sync::Semaphore,
     #[cfg(not(feature = "tokio"))]
@@ -84,18 +85,47 @@ pub(crate) struct Pool {
 
 /// Gives a permit back unless disarmed: a rent that fails, panics or is
 /// cancelled half-way loses no capacity.
-struct PermitGuard<'a>(Option<&'a Permits>);
-
-impl PermitGuard<'_> {
-    fn disarm(mut self) {
-        self.0 = None;
-    }
-}
+pub(crate) struct PermitGuard<'a>(Option<&'a Permits>);
 
 impl Drop for PermitGuard<'_> {
     fn drop(&mut self) {
         if let Some(p) = self.0 {
             p.give();
+        }
+    }
+}
+
+/// A rent in progress: a permit is taken; an idle instance was found, or
+/// one must be created. Dropped before [`finish`](Rent::finish), it gives the
+/// permit (and the idle instance) back.
+pub(crate) struct Rent<'a> {
+    pool: &'a Pool,
+    permit: PermitGuard<'a>,
+    idle: Option<Erased>,
+}
+
+impl Rent<'_> {
+    /// The idle instance to reuse, if there is one (taken: call once).
+    pub(crate) fn take_idle(&mut self) -> Option<Erased> {
+        self.idle.take()
+    }
+
+    /// The rented instance is in the scope's slot: the permit stays taken
+    /// until the scope gives the instance back.
+    pub(crate) fn finish(mut self, created: bool) {
+        if created {
+            self.pool.created.fetch_add(1, Ordering::Relaxed);
+        }
+        self.permit.0 = None;
+    }
+}
+
+impl Drop for Rent<'_> {
+    fn drop(&mut self) {
+        // Not finished: an idle instance goes back (the permit guard gives
+        // the permit back after this).
+        if let Some(v) = self.idle.take() {
+            self.pool.idle.lock().push(v);
         }
     }
 }
@@ -111,65 +141,57 @@ impl Pool {
         }
     }
 
-    /// Rents an instance without waiting: an idle one, or a new one from
-    /// `create` if the pool is below its size; otherwise
-    /// [`PoolExhausted`](ResolveErrorKind::PoolExhausted).
-    pub(crate) fn rent_sync(
-        &self,
-        create: impl FnOnce() -> Result<Erased, ResolveError>,
-    ) -> Result<Erased, ResolveError> {
+    /// Starts a rent without waiting: fails with
+    /// [`PoolExhausted`](ResolveErrorKind::PoolExhausted) when every
+    /// instance is rented. No lock is held when it returns, so the caller
+    /// may run the factory.
+    pub(crate) fn try_rent(&self) -> Result<Rent<'_>, ResolveError> {
         if !self.permits.try_take() {
             return Err(ResolveError::new(ResolveErrorKind::PoolExhausted {
                 max: self.spec.max,
             }));
         }
-        let guard = PermitGuard(Some(&self.permits));
-        let value = match self.idle.lock().pop() {
-            Some(v) => v,
-            None => {
-                let v = create()?;
-                self.created.fetch_add(1, Ordering::Relaxed);
-                v
-            }
-        };
-        guard.disarm();
-        Ok(value)
+        Ok(self.rent_with_permit())
     }
 
-    /// Rents an instance, waiting (first come, first served) while the pool
-    /// is exhausted.
+    /// Starts a rent, waiting (first come, first served) while the pool is
+    /// exhausted.
     ///
     /// # Cancel safety
-    /// Dropping the future while it waits takes nothing; dropping it while
-    /// `create` runs gives the permit back.
+    /// Dropping the future while it waits takes nothing.
     #[cfg(feature = "tokio")]
-    pub(crate) async fn rent_async<F>(&self, create: F) -> Result<Erased, ResolveError>
-    where
-        F: std::future::Future<Output = Result<Erased, ResolveError>>,
-    {
+    pub(crate) async fn rent(&self) -> Rent<'_> {
         self.permits.take().await;
-        let guard = PermitGuard(Some(&self.permits));
+        self.rent_with_permit()
+    }
+
+    fn rent_with_permit(&self) -> Rent<'_> {
+        let permit = PermitGuard(Some(&self.permits));
         let idle = self.idle.lock().pop();
-        let value = match idle {
-            Some(v) => v,
-            None => {
-                let v = create.await?;
-                self.created.fetch_add(1, Ordering::Relaxed);
-                v
-            }
-        };
-        guard.disarm();
-        Ok(value)
+        Rent {
+            pool: self,
+            permit,
+            idle,
+        }
     }
 
     /// Takes back an instance whose scope ended. An instance still held
     /// elsewhere (it escaped its scope) is retired instead of reused, so
-    /// that no instance ever serves two scopes at once.
-    pub(crate) fn give_back(&self, value: Erased) {
-        if Arc::strong_count(&value) == 1 {
-            if let Some(reset) = &self.spec.reset {
-                reset(&value);
+    /// that no instance ever serves two scopes at once; so is one whose
+    /// reset hook panicked (reported on standard error: this runs in a
+    /// scope's `Drop`).
+    pub(crate) fn give_back(&self, value: Erased, caster: &(dyn std::any::Any + Send + Sync)) {
+        let mut reusable = Arc::strong_count(&value) == 1;
+        if reusable && let Some(reset) = &self.spec.reset {
+            if let Err(panic) = contain(|| reset(&value, caster)) {
+                eprintln!(
+                    "tenure: the `on_return` hook of a pooled service panicked ({panic}); \
+                     the instance is retired instead of going back to its pool"
+                );
+                reusable = false;
             }
+        }
+        if reusable {
             self.idle.lock().push(value);
         } else {
             self.retired.fetch_add(1, Ordering::Relaxed);

@@ -1,14 +1,38 @@
-//! Resolution: walking the frozen plan from a root or a scope.
+//! The one resolution core: the lookup step shared by sync and async
+//! resolution, the sync driver, and what happens once an instance exists.
+//!
+//! Resolving service `i` is a loop over [`Ctx::lookup`]:
+//!
+//! - [`Step::Hit`]: the instance exists (a typed singleton handle, a cached
+//!   instance);
+//! - [`Step::Busy`]: another actor creates it: wait (block or await), then
+//!   look up again;
+//! - [`Step::Fill`]: this call creates it, holding a claim on its slot.
+//!
+//! Every rule lives in the lookup (scoped-from-root, ended scopes and
+//! containers, re-entrancy and deadlocks through the slot claim, refusing
+//! an untrackable transient before it is created, a failure memo during
+//! warm-up) or in [`Ctx::complete`] (storing, ownership for disposal, typed
+//! handles, instance counts). The sync driver ([`Ctx::get`]) and the async
+//! one (`asynch::resolve`) differ only in how they wait and how they run
+//! the factory: call it, or await it.
 
 use std::sync::Arc;
 
-use crate::Lifetime;
+use parking_lot::Mutex;
+
+use crate::actor::Actor;
 use crate::container::Shared;
+use crate::erased::Erased;
 use crate::error::{ResolveError, ResolveErrorKind};
-use crate::inject::{Deps, Pre};
+use crate::inject::{Deps, Got, HandleSeed, Source};
+use crate::lifetime::Lifetime;
+use crate::node::Node;
 use crate::owner::Entry;
-use crate::plan::{Caster, Erased, Exec, Service};
+use crate::plan::{Exec, Service};
+use crate::pool::Rent;
 use crate::scope::ScopeShared;
+use crate::slot::{Claim, Filling, Slot};
 
 /// Where a resolution happens: always a container, and a scope unless it is
 /// a resolution from the root (or the creation of a singleton).
@@ -19,6 +43,57 @@ pub(crate) struct Ctx<'a> {
     /// Creating a singleton: transients with async disposers created now
     /// are owned by the container.
     pub(crate) in_singleton: bool,
+    /// During a warm-up: the services that already failed in it.
+    pub(crate) memo: Option<&'a Memo>,
+}
+
+/// One step of a resolution.
+pub(crate) enum Step<'a> {
+    /// The instance exists.
+    Hit(Got<'a>),
+    /// Another actor creates it: wait with this actor, then look up again.
+    Busy(&'a Slot, Actor),
+    /// Create it.
+    Fill(Fill<'a>),
+}
+
+/// A creation this resolution is responsible for.
+pub(crate) struct Fill<'a> {
+    pub(crate) idx: u32,
+    pub(crate) svc: &'a Service,
+    /// The claim on its slot (cached services).
+    claim: Option<Filling<'a>>,
+    /// The actor to make current while creating, if the claim made a new
+    /// one (a top-level creation).
+    pub(crate) enter: Option<Actor>,
+}
+
+/// The services that failed during one warm-up, so that each is tried
+/// once and its dependents report it as their cause.
+#[derive(Default)]
+pub(crate) struct Memo {
+    failed: Mutex<Vec<(u32, Node)>>,
+}
+
+impl Memo {
+    fn cause_of(&self, idx: u32) -> Option<Node> {
+        self.failed
+            .lock()
+            .iter()
+            .find(|(i, _)| *i == idx)
+            .map(|(_, n)| *n)
+    }
+
+    fn record(&self, idx: u32, err: &ResolveError) {
+        let cause = match err.kind() {
+            ResolveErrorKind::DependencyFailed { cause } => *cause,
+            _ => match err.innermost() {
+                Some(n) => n,
+                None => return,
+            },
+        };
+        self.failed.lock().push((idx, cause));
+    }
 }
 
 impl<'a> Ctx<'a> {
@@ -27,6 +102,7 @@ impl<'a> Ctx<'a> {
             root,
             scope: None,
             in_singleton: false,
+            memo: None,
         }
     }
 
@@ -35,16 +111,27 @@ impl<'a> Ctx<'a> {
             root: &scope.root,
             scope: Some(scope),
             in_singleton: false,
+            memo: None,
         }
     }
 
     /// The context singletons are built in: the root, never the scope that
     /// happened to ask first (a singleton must not see anything scoped).
-    pub(crate) fn for_singleton(&self) -> Self {
+    fn for_singleton(&self) -> Self {
         Ctx {
             root: self.root,
             scope: None,
             in_singleton: true,
+            memo: self.memo,
+        }
+    }
+
+    /// The context a service is built in: the root for singletons.
+    pub(crate) fn building(&self, svc: &Service) -> Self {
+        if svc.lifetime == Lifetime::Singleton {
+            self.for_singleton()
+        } else {
+            *self
         }
     }
 
@@ -53,28 +140,203 @@ impl<'a> Ctx<'a> {
         &self.root.plan.services[idx as usize]
     }
 
+    /// Fails if this context can resolve nothing more: its scope has
+    /// ended (`dispose` started), or its container has been shut down.
+    #[inline]
+    pub(crate) fn check_open(&self) -> Result<(), ResolveError> {
+        if self.root.is_shut_down() {
+            return Err(ResolveError::new(ResolveErrorKind::ShutDown));
+        }
+        if let Some(scope) = self.scope
+            && scope.is_ended()
+        {
+            return Err(ResolveError::new(ResolveErrorKind::ScopeEnded));
+        }
+        Ok(())
+    }
+
+    /// The first step of resolving service `idx`: a hit, a wait, or a
+    /// creation to run. Never blocks and never runs user code.
+    pub(crate) fn lookup(&self, idx: u32) -> Result<Step<'a>, ResolveError> {
+        let svc = self.service(idx);
+        if let Some(memo) = self.memo
+            && let Some(cause) = memo.cause_of(idx)
+        {
+            return Err(ResolveError::at(
+                ResolveErrorKind::DependencyFailed { cause },
+                svc.node,
+            ));
+        }
+        let slot = match svc.lifetime {
+            Lifetime::Singleton => {
+                if let Some(typed) = self.root.typed[svc.slot as usize].get() {
+                    return Ok(Step::Hit(Got::Typed(&**typed)));
+                }
+                &self.root.slots[svc.slot as usize]
+            }
+            Lifetime::Scoped | Lifetime::Pooled => {
+                let scope = self
+                    .scope
+                    .ok_or_else(|| ResolveError::at(ResolveErrorKind::ScopedFromRoot, svc.node))?;
+                scope.slot(svc.slot, self.root.plan.scoped_slots)
+            }
+            Lifetime::Transient => {
+                // Refused before anything is created: nothing would await
+                // its disposer.
+                if svc.disposer.is_some() && self.scope.is_none() && !self.in_singleton {
+                    return Err(ResolveError::at(
+                        ResolveErrorKind::UntrackedDisposable,
+                        svc.node,
+                    ));
+                }
+                self.check_open().map_err(|e| e.within(svc.node))?;
+                return Ok(Step::Fill(Fill {
+                    idx,
+                    svc,
+                    claim: None,
+                    enter: None,
+                }));
+            }
+        };
+        if let Some(v) = slot.get() {
+            return Ok(Step::Hit(Got::Erased(v.clone(), &*svc.caster)));
+        }
+        let (actor, new) = Actor::current_or_new();
+        match slot.claim(&actor) {
+            Claim::Hit(v) => Ok(Step::Hit(Got::Erased(v, &*svc.caster))),
+            Claim::Busy => Ok(Step::Busy(slot, actor)),
+            Claim::Fill(claim) => {
+                // A creation after `dispose` or `shutdown` started is refused
+                // (the claim is released empty).
+                self.check_open().map_err(|e| e.within(svc.node))?;
+                Ok(Step::Fill(Fill {
+                    idx,
+                    svc,
+                    claim: Some(claim),
+                    enter: new.then_some(actor),
+                }))
+            }
+        }
+    }
+
+    /// The instance of a hit, type-erased.
+    pub(crate) fn erased(&self, idx: u32, got: Got<'a>) -> Erased {
+        match got {
+            Got::Erased(e, _) => e,
+            Got::Typed(_) => {
+                let svc = self.service(idx);
+                self.root.slots[svc.slot as usize]
+                    .get()
+                    .expect("tenure bug: a typed singleton handle without its instance")
+                    .clone()
+            }
+        }
+    }
+
+    /// Records a created instance: stores it, gives it to its owner for
+    /// disposal, makes a singleton's typed handle, finishes a pool rent.
+    /// Returns the stored instance.
+    pub(crate) fn complete(
+        &self,
+        fill: Fill<'a>,
+        value: Erased,
+        rent: Option<Rent<'a>>,
+        created: bool,
+    ) -> Got<'a> {
+        let Fill {
+            idx, svc, claim, ..
+        } = fill;
+        if let Some(rent) = rent {
+            rent.finish(created);
+        }
+        let value = match claim {
+            Some(claim) => {
+                let stored = claim.complete(value);
+                match svc.lifetime {
+                    Lifetime::Singleton => self.root.singleton_created(idx, svc, &stored),
+                    _ => {
+                        if let Some(scope) = self.scope {
+                            scope.owned.push_slot(svc.slot, idx);
+                        }
+                    }
+                }
+                stored
+            }
+            None => {
+                // A transient with an async disposer is owned by the scope
+                // that created it (or the container, inside a singleton), so
+                // that its disposer is awaited with theirs.
+                if svc.disposer.is_some() {
+                    let entry = Entry::Transient {
+                        value: value.clone(),
+                        svc: idx,
+                    };
+                    match self.scope {
+                        Some(scope) => scope.owned.entries.lock().push(entry),
+                        None => self.root.owned.entries.lock().push(entry),
+                    }
+                }
+                value
+            }
+        };
+        Got::Erased(value, &*svc.caster)
+    }
+
+    /// A creation failed: marks it in the warm-up memo, and records where.
+    pub(crate) fn failed(&self, fill_idx: u32, svc: &Service, err: ResolveError) -> ResolveError {
+        let err = err.within(svc.node);
+        if let Some(memo) = self.memo
+            && svc.lifetime == Lifetime::Singleton
+        {
+            memo.record(fill_idx, &err);
+        }
+        err
+    }
+
+    /// Counts a new instance, if `track_instances` is on.
+    #[inline]
+    pub(crate) fn count(&self, svc: &Service, value: &Erased) {
+        if let Some(census) = &self.root.census {
+            census.record(svc.id, value);
+        }
+    }
+
+    /// The origin of a handle created in this context.
+    pub(crate) fn seed(&self, idx: Option<u32>) -> HandleSeed {
+        let root: std::sync::Weak<dyn std::any::Any + Send + Sync> = Arc::downgrade(self.root) as _;
+        HandleSeed {
+            root,
+            scope: self.scope.map(|s| {
+                let w: std::sync::Weak<dyn std::any::Any + Send + Sync> = Arc::downgrade(s) as _;
+                w
+            }),
+            in_singleton: self.in_singleton,
+            node: idx.map(|i| self.service(i).node),
+        }
+    }
+
+    // ----- the sync driver -----
+
+    /// Resolves service `idx`, creating what is missing synchronously.
+    pub(crate) fn get(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
+        loop {
+            match self.lookup(idx)? {
+                Step::Hit(got) => return Ok(got),
+                Step::Busy(slot, actor) => slot
+                    .wait_sync(&actor)
+                    .map_err(|e| e.within(self.service(idx).node))?,
+                Step::Fill(fill) => return self.fill_sync(fill),
+            }
+        }
+    }
+
     /// Resolves service `idx` as an `Arc<T>`.
     #[inline]
     pub(crate) fn resolve_as<T: ?Sized + Send + Sync + 'static>(
         &self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
-        let svc = self.service(idx);
-        // A singleton hit: its typed handle, made when it was created.
-        if svc.lifetime == Lifetime::Singleton
-            && let Some(typed) = self.root.typed[svc.slot as usize].get()
-            && let Some(arc) = typed.downcast_ref::<Arc<T>>()
-        {
-            return Ok(arc.clone());
-        }
-        // A scoped hit: read the scope's slot directly.
-        if let (Lifetime::Scoped | Lifetime::Pooled, Some(scope)) = (svc.lifetime, self.scope)
-            && let Some(v) = scope.cached(svc.slot)
-        {
-            return Ok(cast::<T>(svc, v.clone()));
-        }
-        let erased = self.get(idx, svc)?;
-        Ok(cast::<T>(svc, erased))
+        self.get(idx).map(crate::inject::cast::<T>)
     }
 
     /// Resolves every element of collection `c`, in registration order.
@@ -90,132 +352,44 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    /// Resolves `svc` (service `idx`) as a type-erased instance.
-    #[inline]
-    pub(crate) fn get(&self, idx: u32, svc: &Service) -> Result<Erased, ResolveError> {
-        match svc.lifetime {
-            Lifetime::Singleton => {
-                let slot = &self.root.slots[svc.slot as usize];
-                match slot.get() {
-                    Some(v) => Ok(v.clone()),
-                    None => self.create_singleton(idx, svc),
-                }
-            }
-            Lifetime::Scoped | Lifetime::Pooled => {
-                let scope = self.scope_for(svc)?;
-                let slot = scope.slot(svc.slot, self.root.plan.scoped_slots);
-                match slot.get() {
-                    Some(v) => Ok(v.clone()),
-                    None if scope.disposed.load(std::sync::atomic::Ordering::Acquire) => {
-                        Err(ResolveError::at(ResolveErrorKind::ScopeEnded, svc.node))
-                    }
-                    // Cached services whose graph needs an async factory are
-                    // created only by `resolve_async`, so that one slot is
-                    // never filled by two mechanisms at once.
-                    None if svc.needs_async => {
-                        Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node))
-                    }
-                    None => slot
-                        .get_or_try_init(
-                            || match svc.pool {
-                                Some(p) => {
-                                    self.root.pools[p as usize].rent_sync(|| self.construct(svc))
-                                }
-                                None => self.construct(svc),
-                            },
-                            |_| scope.owned.push_slot(svc.slot, idx),
-                        )
-                        .map_err(|e| e.within(svc.node)),
-                }
-            }
-            Lifetime::Transient => {
-                let value = self.construct(svc).map_err(|e| e.within(svc.node))?;
-                self.track_transient(idx, svc, &value)?;
-                Ok(value)
-            }
-        }
-    }
-
-    /// The scope a scoped or pooled service must come from.
-    #[inline]
-    pub(crate) fn scope_for(&self, svc: &Service) -> Result<&'a Arc<ScopeShared>, ResolveError> {
-        self.scope
-            .ok_or_else(|| ResolveError::at(ResolveErrorKind::ScopedFromRoot, svc.node))
-    }
-
-    /// A transient with an async disposer is owned by the scope that created
-    /// it (or the container, while creating a singleton), so that its
-    /// disposer is awaited with theirs.
-    #[inline]
-    pub(crate) fn track_transient(
-        &self,
-        idx: u32,
-        svc: &Service,
-        value: &Erased,
-    ) -> Result<(), ResolveError> {
-        if svc.disposer.is_none() {
-            return Ok(());
-        }
-        let entry = Entry::Transient {
-            value: value.clone(),
-            svc: idx,
+    fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
+        let (idx, svc) = (fill.idx, fill.svc);
+        let _entered = fill.enter.clone().map(Actor::enter);
+        let cx = self.building(svc);
+        let mut rent = match svc.pool {
+            Some(p) => Some(
+                self.root.pools[p as usize]
+                    .try_rent()
+                    .map_err(|e| e.within(svc.node))?,
+            ),
+            None => None,
         };
-        match (self.scope, self.in_singleton) {
-            (Some(scope), _) => scope.owned.entries.lock().push(entry),
-            (None, true) => self.root.owned.entries.lock().push(entry),
-            (None, false) => {
-                return Err(ResolveError::at(
-                    ResolveErrorKind::UntrackedDisposable,
-                    svc.node,
-                ));
-            }
-        }
-        Ok(())
-    }
-
-    #[cold]
-    fn create_singleton(&self, idx: u32, svc: &Service) -> Result<Erased, ResolveError> {
-        if svc.needs_async {
-            return Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node));
-        }
-        let root = self.for_singleton();
-        let slot = &self.root.slots[svc.slot as usize];
-        slot.get_or_try_init(
-            || root.construct(svc),
-            |v| self.root.singleton_created(idx, svc, v),
-        )
-        .map_err(|e| e.within(svc.node))
-    }
-
-    /// Counts a new instance, if `track_instances` is on.
-    #[inline]
-    pub(crate) fn count(&self, svc: &Service, value: &Erased) {
-        if let Some(census) = &self.root.census {
-            census.record(svc.id, value);
+        let value = match rent.as_mut().and_then(Rent::take_idle) {
+            Some(v) => Ok((v, false)),
+            None => cx.construct(svc).map(|v| (v, true)),
+        };
+        match value {
+            Ok((v, created)) => Ok(self.complete(fill, v, rent, created)),
+            Err(e) => Err(self.failed(idx, svc, e)),
         }
     }
 
-    /// Runs the service's factory (or forwards) with dependencies resolved
-    /// synchronously.
-    pub(crate) fn construct(&self, svc: &Service) -> Result<Erased, ResolveError> {
-        self.construct_with(svc, &mut [])
-    }
-
-    /// Runs the service's factory with `pre`: dependencies already resolved
-    /// (asynchronously), aligned with its edges.
-    pub(crate) fn construct_with(
-        &self,
-        svc: &Service,
-        pre: &mut [Option<Pre>],
-    ) -> Result<Erased, ResolveError> {
+    /// Runs the service's factory (or forwards) with its dependencies
+    /// resolved synchronously.
+    pub(crate) fn construct(&self, svc: &'a Service) -> Result<Erased, ResolveError> {
         match &svc.exec {
             Exec::Factory(f) => {
-                let value = f(&mut Deps::new(*self, self.root.plan.edges_of(svc), pre))?;
+                let mut src = Direct { cx: *self };
+                let value = f(&mut Deps::new(
+                    self.root.plan.edges_of(svc),
+                    &self.root.typed,
+                    &mut src,
+                ))?;
                 self.count(svc, &value);
                 Ok(value)
             }
             Exec::Instance(v) => Ok(v.clone()),
-            Exec::Forward(target) => self.get(*target, self.service(*target)),
+            Exec::Forward(target) => self.get(*target).map(|g| self.erased(*target, g)),
             Exec::AsyncFactory(_) => {
                 Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node))
             }
@@ -223,12 +397,33 @@ impl<'a> Ctx<'a> {
     }
 }
 
-/// Converts the erased instance of `svc` into the `Arc<T>` it is resolved as.
-#[inline]
-pub(crate) fn cast<T: ?Sized + 'static>(svc: &Service, erased: Erased) -> Arc<T> {
-    let caster = svc
-        .caster
-        .downcast_ref::<Caster<T>>()
-        .expect("tenure bug: service resolved as a type it was not registered as");
-    (caster.0)(erased).expect("tenure bug: service instance of an unexpected type")
+/// Serves a factory's dependencies by resolving them synchronously.
+struct Direct<'a> {
+    cx: Ctx<'a>,
+}
+
+impl<'d, 'a: 'd> Source<'d> for Direct<'a> {
+    fn one(&mut self, _pos: usize, idx: u32) -> Result<Got<'d>, ResolveError> {
+        self.cx.get(idx)
+    }
+
+    fn erased(&mut self, _pos: usize, idx: u32) -> Result<Erased, ResolveError> {
+        self.cx.get(idx).map(|g| self.cx.erased(idx, g))
+    }
+
+    fn many(
+        &mut self,
+        _pos: usize,
+        c: u32,
+        each: &mut dyn FnMut(Got<'d>),
+    ) -> Result<(), ResolveError> {
+        for &i in self.cx.root.plan.collections[c as usize].iter() {
+            each(self.cx.get(i)?);
+        }
+        Ok(())
+    }
+
+    fn seed(&self, idx: Option<u32>) -> HandleSeed {
+        self.cx.seed(idx)
+    }
 }

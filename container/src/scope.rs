@@ -1,11 +1,11 @@
 //! [`Scope`]: one unit of work (a request, a task, a parallel branch).
 
 use std::fmt;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, OnceLock};
 
-use std::sync::atomic::{AtomicBool, Ordering};
-
 use crate::container::{Container, Shared};
+use crate::erased::contain;
 use crate::error::ResolveError;
 use crate::owner::Owned;
 use crate::resolve::Ctx;
@@ -19,17 +19,11 @@ pub(crate) struct ScopeShared {
     /// Scoped and pooled instances (and transients with async disposers),
     /// in creation order, for disposal in reverse.
     pub(crate) owned: Owned,
-    /// Set once `dispose().await` ran.
-    pub(crate) disposed: AtomicBool,
+    /// Set when `dispose()` starts: from then on the scope serves nothing.
+    ended: AtomicBool,
 }
 
 impl ScopeShared {
-    /// The instance in slot `i`, if this scope created it.
-    #[inline]
-    pub(crate) fn cached(&self, i: u32) -> Option<&crate::plan::Erased> {
-        self.slots.get()?.get(i as usize)?.get()
-    }
-
     /// The slot table, if any scoped service was resolved.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn slots(&self) -> Option<&[Slot]> {
@@ -42,6 +36,18 @@ impl ScopeShared {
             .slots
             .get_or_init(|| (0..len).map(|_| Slot::default()).collect())[i as usize]
     }
+
+    /// Whether the scope has ended (its disposal started).
+    #[inline]
+    pub(crate) fn is_ended(&self) -> bool {
+        self.ended.load(Ordering::Acquire)
+    }
+
+    /// Ends the scope; `false` if it had ended already.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn end(&self) -> bool {
+        !self.ended.swap(true, Ordering::AcqRel)
+    }
 }
 
 impl Drop for ScopeShared {
@@ -50,27 +56,37 @@ impl Drop for ScopeShared {
         // never allocated its slot table.
         let mut slots = self.slots.take().unwrap_or_default();
         let root = &self.root;
-        if !*self.disposed.get_mut() {
-            let pending = self.owned.pending_async_disposers(&root.plan);
+        let plan = &root.plan;
+        if !*self.ended.get_mut() {
+            let pending = self.owned.pending_async_disposers(plan);
             if pending > 0 {
                 root.undisposed.fetch_add(1, Ordering::Relaxed);
-                match &root.plan.on_undisposed {
-                    Some(hook) => hook(pending),
-                    None => eprintln!(
-                        "tenure: a scope was dropped without `dispose().await`; the async \
-                         disposers of {pending} instance(s) did not run (the instances were \
-                         dropped). Call `scope.dispose().await` or use `run_scoped`; \
-                         `ContainerBuilder::on_undisposed` replaces this message."
-                    ),
+                let reported = match &plan.hooks.on_undisposed {
+                    Some(hook) => contain(|| hook(pending)),
+                    None => {
+                        eprintln!(
+                            "tenure: a scope was dropped without `dispose().await`; the async \
+                             disposers of {pending} instance(s) did not run (the instances were \
+                             dropped). Call `scope.dispose().await` or use `run_scoped`; \
+                             `ContainerBuilder::on_undisposed` replaces this message."
+                        );
+                        Ok(())
+                    }
+                };
+                if let Err(panic) = reported {
+                    eprintln!(
+                        "tenure: the `on_undisposed` hook panicked ({panic}) while reporting \
+                         {pending} skipped async disposer(s)"
+                    );
                 }
             }
         }
-        self.owned
-            .drop_in_reverse(&mut slots, &root.plan, |svc, value| {
-                if let Some(p) = root.plan.services[svc as usize].pool {
-                    root.pools[p as usize].give_back(value);
-                }
-            });
+        self.owned.drop_in_reverse(&mut slots, plan, |svc, value| {
+            let s = &plan.services[svc as usize];
+            if let Some(p) = s.pool {
+                root.pools[p as usize].give_back(value, &*s.caster);
+            }
+        });
     }
 }
 
@@ -79,13 +95,16 @@ impl Drop for ScopeShared {
 ///
 /// `Scope` is a handle: its clones share one scope, whose instances are
 /// dropped with the last clone (or disposed by `dispose().await`, with the
-/// `tokio` feature). Open a new scope per request, task or parallel branch.
+/// `tokio` feature). Open one per request, per task, per parallel branch
+/// with [`Container::scope`]. A scope is `Send + Sync`: it can cross
+/// `.await` points and be shared by reference between threads (they then
+/// share its scoped instances, which is what a scope means). It keeps its
+/// container alive.
 ///
-/// Open one per request, per task, per parallel branch with
-/// [`Container::scope`]. A scope is `Send + Sync`: it can cross `.await`
-/// points and be shared by reference between threads (they then share its
-/// scoped instances, which is what a scope means). It keeps its container
-/// alive.
+/// Once its disposal has started, a scope (and every clone of it) serves
+/// nothing: every resolution fails with
+/// [`ScopeEnded`](crate::ResolveErrorKind::ScopeEnded), even of an instance
+/// it had cached, so a disposed connection is never handed out again.
 ///
 /// ```
 /// use std::sync::Arc;
@@ -113,9 +132,17 @@ impl Scope {
                 root,
                 slots: OnceLock::new(),
                 owned: Owned::default(),
-                disposed: AtomicBool::new(false),
+                ended: AtomicBool::new(false),
             }),
         }
+    }
+
+    /// The resolution context of this scope, if it still serves.
+    #[inline]
+    pub(crate) fn ctx(&self) -> Result<Ctx<'_>, ResolveError> {
+        let cx = Ctx::scoped(&self.shared);
+        cx.check_open()?;
+        Ok(cx)
     }
 
     /// Resolves `T` in this scope: the scope's own instance of a scoped
@@ -123,7 +150,7 @@ impl Scope {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        Ctx::scoped(&self.shared).resolve_as::<T>(idx)
+        self.ctx()?.resolve_as::<T>(idx)
     }
 
     /// Resolves every element registered with
@@ -132,8 +159,9 @@ impl Scope {
     pub fn resolve_all<T: ?Sized + Send + Sync + 'static>(
         &self,
     ) -> Result<Vec<Arc<T>>, ResolveError> {
+        let cx = self.ctx()?;
         match self.shared.root.plan.collection_of::<T>() {
-            Some(c) => Ctx::scoped(&self.shared).resolve_collection::<T>(c),
+            Some(c) => cx.resolve_collection::<T>(c),
             None => Ok(Vec::new()),
         }
     }
@@ -150,12 +178,19 @@ impl Scope {
     pub fn instances_created(&self) -> usize {
         self.shared.owned.len()
     }
+
+    /// Whether the scope has ended (its `dispose()` has started): it then
+    /// serves nothing.
+    pub fn is_ended(&self) -> bool {
+        self.shared.is_ended()
+    }
 }
 
 impl fmt::Debug for Scope {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Scope")
             .field("instances_created", &self.instances_created())
+            .field("ended", &self.is_ended())
             .finish()
     }
 }

@@ -1,68 +1,53 @@
 //! [`Slot`]: a cell that holds one cached instance, created exactly once.
 
-use std::cell::RefCell;
 use std::sync::OnceLock;
 
-use parking_lot::Mutex;
+use parking_lot::{Condvar, Mutex};
 
-use crate::error::{ResolveError, ResolveErrorKind};
-use crate::plan::Erased;
-use crate::waits::Owner;
+use crate::actor::{self, Actor};
+use crate::erased::Erased;
+use crate::error::ResolveError;
 
-thread_local! {
-    /// The slots this thread is initialising right now, innermost last.
-    static BUSY: RefCell<Vec<usize>> = const { RefCell::new(Vec::new()) };
-}
-
-/// Whether an async creation of the slot is in flight, and the semaphore
-/// its waiters wait on (closed, waking them all, when the attempt ends;
-/// created by the first waiter, so an uncontended creation allocates
-/// nothing).
-#[cfg(feature = "tokio")]
+/// Who is filling a slot, and who waits for it.
 #[derive(Default)]
-pub(crate) struct InitState {
-    pub(crate) busy: bool,
-    pub(crate) done: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+struct State {
+    /// The actor creating the instance (0: nobody).
+    owner: u64,
+    /// Actors waiting (sync or async) for the creation to end.
+    waiters: u32,
+    /// What async waiters wait on: closed, waking them all, when the
+    /// creation ends (made by the first async waiter, so an uncontended
+    /// creation allocates nothing).
+    #[cfg(feature = "tokio")]
+    done: Option<std::sync::Arc<tokio::sync::Semaphore>>,
 }
-
-/// Nothing to record without async creation.
-#[cfg(not(feature = "tokio"))]
-pub(crate) type InitState = ();
 
 /// One cached instance (a singleton, or a scoped service in one scope).
 ///
-/// Reads are a single atomic load (`OnceLock::get`). The first creation takes
-/// the slot's lock, so concurrent first resolutions run the factory exactly
-/// once; a factory that fails or panics leaves the slot empty and unlocked,
-/// and the next resolution tries again. A factory that, through a handle,
-/// asks for the slot it is filling gets [`ResolveErrorKind::Reentrant`]
-/// instead of a deadlock; so does a wait that would close a cycle across
-/// threads (see [`waits`](crate::waits)).
+/// Reads are a single atomic load (`OnceLock::get`). A creation *claims*
+/// the slot for its actor (see [`actor`]); no lock is held while the
+/// factory runs. Every other actor that needs the instance meanwhile waits
+/// (a thread blocks on the slot's condition variable, a task awaits a
+/// semaphore) unless the wait could never end, which is
+/// [`Reentrant`](crate::ResolveErrorKind::Reentrant). A factory that fails,
+/// panics or is cancelled releases the slot empty, and the next resolution
+/// tries again.
 #[derive(Default)]
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
-    /// Held while a sync factory fills the slot; with the `tokio` feature it
-    /// also records an async creation in flight (see `asynch::resolve`).
-    pub(crate) lock: Mutex<InitState>,
-    owner: Owner,
+    state: Mutex<State>,
+    wake: Condvar,
 }
 
-/// Clears the slot's owner before its lock is released (declared after the
-/// lock guard, so dropped first).
-struct Releasing<'a>(&'a Slot);
-
-impl Drop for Releasing<'_> {
-    fn drop(&mut self) {
-        self.0.owner.releasing(self.0.id());
-    }
-}
-
-struct PopOnDrop;
-
-impl Drop for PopOnDrop {
-    fn drop(&mut self) {
-        BUSY.with(|b| b.borrow_mut().pop());
-    }
+/// What a claim found.
+pub(crate) enum Claim<'s> {
+    /// The instance exists.
+    Hit(Erased),
+    /// The caller creates it, and must [`complete`](Filling::complete) or drop
+    /// the guard (which releases the slot empty).
+    Fill(Filling<'s>),
+    /// Another actor creates it: wait, then claim again.
+    Busy,
 }
 
 impl Slot {
@@ -71,52 +56,77 @@ impl Slot {
         self.cell.get()
     }
 
-    /// Returns the instance, creating it with `init` if there is none.
-    /// `created` runs (under the slot's lock) only when this call created it.
-    pub(crate) fn get_or_try_init(
-        &self,
-        init: impl FnOnce() -> Result<Erased, ResolveError>,
-        created: impl FnOnce(&Erased),
-    ) -> Result<Erased, ResolveError> {
-        let id = self.id();
-        if BUSY.with(|b| b.borrow().contains(&id)) {
-            return Err(ResolveError::new(ResolveErrorKind::Reentrant));
-        }
-        let _guard = match self.lock.try_lock() {
-            Some(g) => g,
-            None => {
-                // Another thread fills the slot: wait, unless it (through
-                // others) waits for a slot this thread fills.
-                if self.owner.start_waiting(id).is_err() {
-                    return Err(ResolveError::new(ResolveErrorKind::Reentrant));
-                }
-                let g = self.lock.lock();
-                self.owner.stop_waiting();
-                g
-            }
-        };
-        self.owner.acquired(id);
-        let _releasing = Releasing(self);
+    /// Claims the slot for `me` if it is empty and free.
+    pub(crate) fn claim(&self, me: &Actor) -> Claim<'_> {
         if let Some(v) = self.cell.get() {
-            return Ok(v.clone());
+            return Claim::Hit(v.clone());
         }
-        BUSY.with(|b| b.borrow_mut().push(id));
-        let _pop = PopOnDrop;
-        let value = init()?;
-        // We hold the lock and saw the cell empty: this `set` succeeds.
-        let _ = self.cell.set(value.clone());
-        created(&value);
-        Ok(value)
+        let mut st = self.state.lock();
+        if let Some(v) = self.cell.get() {
+            return Claim::Hit(v.clone());
+        }
+        if st.owner != 0 {
+            return Claim::Busy;
+        }
+        st.owner = me.id();
+        if st.waiters > 0 {
+            actor::owner_changed(self.id(), st.owner);
+        }
+        drop(st);
+        Claim::Fill(Filling { slot: self })
     }
 
-    /// Stores a value created asynchronously (by the one task that owns
-    /// the slot's in-flight entry), returning the stored value.
+    /// Blocks the thread until the creation in flight ends (or returns at
+    /// once if there is none), unless the wait could never end.
+    pub(crate) fn wait_sync(&self, me: &Actor) -> Result<(), ResolveError> {
+        let mut st = self.state.lock();
+        if self.cell.get().is_some() || st.owner == 0 {
+            return Ok(());
+        }
+        let _waiting = actor::start_waiting(me, self.id(), st.owner)?;
+        st.waiters += 1;
+        while self.cell.get().is_none() && st.owner != 0 {
+            self.wake.wait(&mut st);
+        }
+        st.waiters -= 1;
+        drop(st);
+        Ok(())
+    }
+
+    /// Awaits the end of the creation in flight (or returns at once if
+    /// there is none), unless the wait could never end.
+    ///
+    /// # Cancel safety
+    /// Dropping the future unregisters the wait; nothing else changes.
     #[cfg(feature = "tokio")]
-    pub(crate) fn set(&self, value: Erased) -> Erased {
-        self.cell.get_or_init(|| value).clone()
+    pub(crate) async fn wait_async(&self, me: &Actor) -> Result<(), ResolveError> {
+        let (sem, _waiting, _count) = {
+            let mut st = self.state.lock();
+            if self.cell.get().is_some() || st.owner == 0 {
+                return Ok(());
+            }
+            let waiting = actor::start_waiting(me, self.id(), st.owner)?;
+            st.waiters += 1;
+            let sem = st
+                .done
+                .get_or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
+                .clone();
+            drop(st);
+            (sem, waiting, Counted(self))
+        };
+        // Closed (an error, by design) when the creation ends.
+        let _ = sem.acquire().await;
+        Ok(())
     }
 
-    /// The identity of this slot, for re-entrancy checks.
+    /// Stores a value without a claim, if the slot is empty (values
+    /// supplied from outside, such as a scope's own values).
+    #[allow(dead_code)]
+    pub(crate) fn preset(&self, value: Erased) -> bool {
+        self.cell.set(value).is_ok()
+    }
+
+    /// The identity of this slot, for the wait registry.
     pub(crate) fn id(&self) -> usize {
         std::ptr::from_ref(self).addr()
     }
@@ -124,5 +134,54 @@ impl Slot {
     /// Takes the instance out (for ordered disposal).
     pub(crate) fn take(&mut self) -> Option<Erased> {
         self.cell.take()
+    }
+
+    fn release(&self) {
+        let mut st = self.state.lock();
+        st.owner = 0;
+        if st.waiters > 0 {
+            actor::owner_changed(self.id(), 0);
+        }
+        #[cfg(feature = "tokio")]
+        if let Some(done) = st.done.take() {
+            done.close();
+        }
+        drop(st);
+        self.wake.notify_all();
+    }
+}
+
+/// An async waiter's place in the count of waiters, given back however the
+/// wait ends.
+#[cfg(feature = "tokio")]
+struct Counted<'s>(&'s Slot);
+
+#[cfg(feature = "tokio")]
+impl Drop for Counted<'_> {
+    fn drop(&mut self) {
+        self.0.state.lock().waiters -= 1;
+    }
+}
+
+/// A claim on an empty slot. Dropped without
+/// [`complete`](Filling::complete) (a failed, panicking or cancelled
+/// factory), it releases the slot empty and wakes the waiters.
+pub(crate) struct Filling<'s> {
+    slot: &'s Slot,
+}
+
+impl Filling<'_> {
+    /// Stores the instance, releases the slot and wakes the waiters;
+    /// returns the stored instance.
+    pub(crate) fn complete(self, value: Erased) -> Erased {
+        let stored = self.slot.cell.get_or_init(|| value).clone();
+        drop(self);
+        stored
+    }
+}
+
+impl Drop for Filling<'_> {
+    fn drop(&mut self) {
+        self.slot.release();
     }
 }

@@ -10,12 +10,13 @@
 use std::any::TypeId;
 use std::sync::Arc;
 
-use crate::Lifetime;
 use crate::builder::{Hook, HookKind, Mode, RegExec, Registration, Settings};
 use crate::error::{DependencyKind, Problem};
+use crate::inject::{Edge, Target};
 use crate::key::IdMap;
+use crate::lifetime::Lifetime;
 use crate::node::Node;
-use crate::plan::{Edge, Exec, Plan, PoolSpec, Service, Target, suggest};
+use crate::plan::{Exec, Hooks, Plan, PoolSpec, Service, suggest};
 
 pub(crate) fn validate(
     regs: &[Arc<Registration>],
@@ -91,6 +92,7 @@ pub(crate) fn validate(
             Edge {
                 kind: d.kind,
                 target,
+                typed: Edge::NO_TYPED,
             }
         }));
         let edges = first_edge..all_edges.len() as u32;
@@ -251,6 +253,16 @@ pub(crate) fn validate(
         services[v as usize].needs_async = own || inherited;
     }
 
+    // 7. Dependencies on singletons fetch their typed handle directly.
+    for e in &mut all_edges {
+        if matches!(e.kind, DependencyKind::Required | DependencyKind::Optional)
+            && let Target::Service(t) = e.target
+            && services[t as usize].lifetime == Lifetime::Singleton
+        {
+            e.typed = services[t as usize].slot;
+        }
+    }
+
     Ok(Plan {
         services,
         edges: all_edges,
@@ -260,9 +272,12 @@ pub(crate) fn validate(
         singleton_slots: singleton_slots as usize,
         scoped_slots: scoped_slots as usize,
         pools,
-        on_undisposed: settings.on_undisposed.clone(),
-        track_instances: settings.track_instances,
-        dispose_timeout: settings.dispose_timeout,
+        hooks: Hooks {
+            on_undisposed: settings.on_undisposed.clone(),
+            on_dispose_error: settings.on_dispose_error.clone(),
+            track_instances: settings.track_instances,
+            dispose_timeout: settings.dispose_timeout,
+        },
     })
 }
 
@@ -287,6 +302,14 @@ fn attach_hooks(
             continue;
         };
         let svc = &mut services[i as usize];
+        if !matches!(svc.exec, Exec::Forward(_)) && (*svc.caster).type_id() != h.caster {
+            problems.push(misconfigured(format!(
+                "the hook converts to `{}`, but the service registered for that type is not \
+                 resolved as it; attach the hook to the type the service is registered as",
+                h.key.name
+            )));
+            continue;
+        }
         match &h.kind {
             HookKind::Disposer(_) if matches!(svc.exec, Exec::Forward(_)) => {
                 problems.push(misconfigured(format!(

@@ -2,20 +2,22 @@
 //! [`Container::shutdown`], [`Container::run_scoped`].
 
 use std::any::Any;
+use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::panic::AssertUnwindSafe;
 use std::pin::Pin;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 use std::task::{Context, Poll};
 use std::time::Duration;
 
-use crate::container::Container;
+use crate::container::{Container, Shared};
+use crate::erased::{BoxFuture, Erased, contain, panic_message};
+use crate::factory::ErasedDisposer;
 use crate::node::Node;
 use crate::owner::{Entry, Owned};
-use crate::plan::{Erased, ErasedDisposer, Plan};
-use crate::scope::Scope;
+use crate::plan::{Hooks, Plan};
+use crate::scope::{Scope, ScopeShared};
 use crate::slot::Slot;
 
 /// A service that must release something asynchronously (close a
@@ -54,6 +56,9 @@ pub enum DisposeFailureKind {
     Panicked(String),
     /// It ran longer than the dispose timeout and was abandoned.
     TimedOut(Duration),
+    /// It never ran: its disposal was cancelled where no Tokio runtime
+    /// could finish it (the instance was dropped without it).
+    Skipped,
 }
 
 /// One disposer that did not complete.
@@ -91,13 +96,19 @@ impl fmt::Display for DisposeFailure {
                     self.service
                 )
             }
+            DisposeFailureKind::Skipped => write!(
+                f,
+                "the disposer of {} never ran: its disposal was cancelled with no Tokio runtime \
+                 to finish it on",
+                self.service
+            ),
         }?;
         write!(f, " [registered at {}]", self.service.site)
     }
 }
 
-/// Some async disposers failed, panicked or timed out. Every other disposer
-/// still ran, and every instance was still dropped.
+/// Some async disposers failed, panicked, timed out or could not run.
+/// Every other disposer still ran, and every instance was still dropped.
 #[derive(Debug)]
 pub struct DisposeError {
     failures: Vec<DisposeFailure>,
@@ -127,11 +138,17 @@ impl fmt::Display for DisposeError {
 
 impl std::error::Error for DisposeError {}
 
-/// What to dispose: in the order to run.
-type Work = Vec<(Node, Arc<ErasedDisposer>, Erased)>;
+/// One disposer to run: the service, its disposer, the instance and the
+/// service's caster (through which the disposer converts the instance).
+struct Job {
+    service: Node,
+    disposer: Arc<ErasedDisposer>,
+    value: Erased,
+    caster: Arc<dyn Any + Send + Sync>,
+}
 
 /// The instances in `owned` that have async disposers, newest first.
-fn pending(owned: &Owned, slots: Option<&[Slot]>, plan: &Plan) -> Work {
+fn pending(owned: &Owned, slots: Option<&[Slot]>, plan: &Plan) -> VecDeque<Job> {
     let entries = owned.entries.lock();
     entries
         .iter()
@@ -143,47 +160,173 @@ fn pending(owned: &Owned, slots: Option<&[Slot]>, plan: &Plan) -> Work {
                 Entry::Transient { value, .. } => value.clone(),
             };
             let s = &plan.services[e.svc() as usize];
-            Some((s.node, s.disposer.clone()?, value))
+            Some(Job {
+                service: s.node,
+                disposer: s.disposer.clone()?,
+                value,
+                caster: s.caster.clone(),
+            })
         })
         .collect()
 }
 
-/// Runs each disposer in turn, under `timeout`, past failures and panics.
-async fn run(work: Work, timeout: Duration) -> Result<(), DisposeError> {
-    let mut failures = Vec::new();
-    for (service, disposer, value) in work {
-        let fut = match std::panic::catch_unwind(AssertUnwindSafe(|| disposer(value))) {
-            Ok(fut) => fut,
-            Err(panic) => {
-                failures.push(DisposeFailure {
-                    service,
-                    kind: DisposeFailureKind::Panicked(panic_message(&*panic)),
-                });
-                continue;
-            }
-        };
-        let kind = match tokio::time::timeout(timeout, CatchUnwind(fut)).await {
-            Ok(Ok(Ok(()))) => continue,
-            Ok(Ok(Err(e))) => DisposeFailureKind::Failed(e),
-            Ok(Err(panic)) => DisposeFailureKind::Panicked(panic_message(&*panic)),
-            Err(_) => DisposeFailureKind::TimedOut(timeout),
-        };
-        failures.push(DisposeFailure { service, kind });
+/// What a disposal keeps alive until it is done: the scope (whose last
+/// reference then drops its instances, newest first) or the container.
+enum Keep {
+    Scope(#[allow(dead_code)] Arc<ScopeShared>),
+    Root(#[allow(dead_code)] Arc<Shared>),
+}
+
+/// A disposal in progress: the disposers left to run, the one running, the
+/// failures so far. Run by [`Disposal::run`]; if that future is dropped
+/// before the end, the rest continues on the Tokio runtime (see
+/// [`Drop`](#impl-Drop-for-Disposal)), so no disposer is lost silently.
+struct Disposal {
+    jobs: VecDeque<Job>,
+    running: Option<(Node, BoxFuture<'static, Outcome>)>,
+    failures: Vec<DisposeFailure>,
+    hooks: Hooks,
+    keep: Option<Keep>,
+    finished: bool,
+}
+
+type Outcome =
+    Result<Result<Result<(), anyhow::Error>, Box<dyn Any + Send>>, tokio::time::error::Elapsed>;
+
+impl Disposal {
+    fn new(jobs: VecDeque<Job>, hooks: Hooks, keep: Keep) -> Disposal {
+        Disposal {
+            jobs,
+            running: None,
+            failures: Vec::new(),
+            hooks,
+            keep: Some(keep),
+            finished: false,
+        }
     }
-    if failures.is_empty() {
-        Ok(())
-    } else {
-        Err(DisposeError { failures })
+
+    /// Runs every disposer in turn, under the timeout, past failures and
+    /// panics; then lets go of what it kept alive.
+    async fn run(&mut self) -> Result<(), DisposeError> {
+        let timeout = self.hooks.dispose_timeout;
+        loop {
+            if self.running.is_none() {
+                let Some(job) = self.jobs.pop_front() else {
+                    break;
+                };
+                let Job {
+                    service,
+                    disposer,
+                    value,
+                    caster,
+                } = job;
+                match contain(|| disposer(value, &*caster)) {
+                    Ok(fut) => {
+                        let fut: BoxFuture<'static, Outcome> =
+                            Box::pin(tokio::time::timeout(timeout, CatchUnwind(fut)));
+                        self.running = Some((service, fut));
+                    }
+                    Err(panic) => {
+                        self.failures.push(DisposeFailure {
+                            service,
+                            kind: DisposeFailureKind::Panicked(panic),
+                        });
+                        continue;
+                    }
+                }
+            }
+            if let Some((service, fut)) = self.running.as_mut() {
+                let outcome = fut.await;
+                let service = *service;
+                self.running = None;
+                let kind = match outcome {
+                    Ok(Ok(Ok(()))) => continue,
+                    Ok(Ok(Err(e))) => DisposeFailureKind::Failed(e),
+                    Ok(Err(panic)) => DisposeFailureKind::Panicked(panic_message(&*panic)),
+                    Err(_) => DisposeFailureKind::TimedOut(timeout),
+                };
+                self.failures.push(DisposeFailure { service, kind });
+            }
+        }
+        self.finished = true;
+        self.keep = None;
+        let failures = std::mem::take(&mut self.failures);
+        if failures.is_empty() {
+            Ok(())
+        } else {
+            Err(DisposeError { failures })
+        }
+    }
+
+    /// Moves the unfinished rest of this disposal out (leaving this one
+    /// finished).
+    fn take_rest(&mut self) -> Disposal {
+        self.finished = true;
+        Disposal {
+            jobs: std::mem::take(&mut self.jobs),
+            running: self.running.take(),
+            failures: std::mem::take(&mut self.failures),
+            hooks: self.hooks.clone(),
+            keep: self.keep.take(),
+            finished: false,
+        }
     }
 }
 
-fn panic_message(panic: &(dyn Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "(a non-string panic payload)".to_owned()
+/// Reports a disposal failure nobody awaits, through
+/// `ContainerBuilder::on_dispose_error` (standard error by default).
+fn report(hooks: &Hooks, err: &DisposeError) {
+    let reported = match &hooks.on_dispose_error {
+        Some(hook) => contain(|| hook(err)),
+        None => {
+            eprintln!("tenure: a disposal that was cancelled finished on the runtime: {err}");
+            Ok(())
+        }
+    };
+    if let Err(panic) = reported {
+        eprintln!("tenure: the `on_dispose_error` hook panicked ({panic}) while reporting: {err}");
+    }
+}
+
+impl Drop for Disposal {
+    fn drop(&mut self) {
+        if self.finished {
+            return;
+        }
+        let mut rest = self.take_rest();
+        if rest.jobs.is_empty() && rest.running.is_none() && rest.failures.is_empty() {
+            rest.finished = true;
+            return;
+        }
+        match tokio::runtime::Handle::try_current() {
+            Ok(rt) => {
+                rt.spawn(async move {
+                    if let Err(e) = rest.run().await {
+                        report(&rest.hooks, &e);
+                    }
+                });
+            }
+            Err(_) => {
+                // Nothing can await the rest here: report every disposer that
+                // will not run, and drop the instances.
+                rest.finished = true;
+                let mut failures = std::mem::take(&mut rest.failures);
+                failures.extend(
+                    rest.running
+                        .take()
+                        .map(|(service, _)| service)
+                        .into_iter()
+                        .chain(rest.jobs.drain(..).map(|j| j.service))
+                        .map(|service| DisposeFailure {
+                            service,
+                            kind: DisposeFailureKind::Skipped,
+                        }),
+                );
+                if !failures.is_empty() {
+                    report(&rest.hooks, &DisposeError { failures });
+                }
+            }
+        }
     }
 }
 
@@ -210,53 +353,90 @@ impl Scope {
     /// failures, panics and timeouts; then drops its instances, newest
     /// first, and gives pooled ones back to their pools.
     ///
-    /// Returns every disposer that did not complete. Other clones of this
-    /// scope see it ended: it creates nothing more. Needs a Tokio runtime
-    /// with the time driver (`#[tokio::main]` has it).
+    /// Returns every disposer that did not complete. From the moment it is
+    /// called the scope, and every clone of it, serves nothing:
+    /// resolutions fail with
+    /// [`ScopeEnded`](crate::ResolveErrorKind::ScopeEnded), cached
+    /// instances included. A second call (on a clone) returns `Ok(())` at
+    /// once. Needs a Tokio runtime with the time driver (`#[tokio::main]`
+    /// has it).
     ///
     /// A scope dropped without `dispose().await` still drops its instances
     /// in order, but cannot await their disposers: see
     /// [`ContainerBuilder::on_undisposed`](crate::ContainerBuilder::on_undisposed).
+    ///
+    /// # Cancel safety
+    /// The disposal is not lost if this future is dropped before it
+    /// completes (a `select!`, a timeout, a client that disconnected): the
+    /// disposer that was running and every one not yet run continue on the
+    /// current Tokio runtime, in the same order and under the same
+    /// timeout, and their failures go to
+    /// [`ContainerBuilder::on_dispose_error`](crate::ContainerBuilder::on_dispose_error)
+    /// (standard error by default). Without a runtime to continue on, the
+    /// disposers left are reported there as
+    /// [`Skipped`](DisposeFailureKind::Skipped).
     pub async fn dispose(self) -> Result<(), DisposeError> {
+        match self.start_disposal() {
+            Some(mut d) => d.run().await,
+            None => Ok(()),
+        }
+    }
+
+    /// Ends the scope and prepares its disposal; `None` if it had ended.
+    fn start_disposal(self) -> Option<Disposal> {
         let shared = self.shared;
-        if shared.disposed.swap(true, Ordering::AcqRel) {
-            return Ok(());
+        if !shared.end() {
+            return None;
         }
         let plan = &shared.root.plan;
-        let work = pending(&shared.owned, shared.slots(), plan);
-        let result = run(work, plan.dispose_timeout).await;
-        drop(shared);
-        result
+        let jobs = pending(&shared.owned, shared.slots(), plan);
+        let hooks = plan.hooks.clone();
+        Some(Disposal::new(jobs, hooks, Keep::Scope(shared)))
     }
 }
 
 impl Container {
-    /// Awaits the async disposers of the singletons (and of what they hold
-    /// and of idle pooled instances), newest first, each exactly once, under
-    /// the dispose timeout, continuing past failures. A second call does
-    /// nothing. The instances themselves are dropped with the last handle to
-    /// the container; resolve nothing after shutting down.
+    /// Shuts the container down: from the moment it is called, nothing
+    /// resolves from it any more (from the root, any scope or any handle:
+    /// [`ShutDown`](crate::ResolveErrorKind::ShutDown)), and no scope opens
+    /// through a [`ScopeFactory`](crate::ScopeFactory). Then awaits the
+    /// async disposers of the singletons (and of what they hold, and of
+    /// idle pooled instances), newest first, each exactly once, under the
+    /// dispose timeout, continuing past failures. A second call does
+    /// nothing. The instances themselves are dropped with the last handle
+    /// to the container.
+    ///
+    /// # Cancel safety
+    /// As for [`Scope::dispose`]: if the future is dropped before it
+    /// completes, the rest of the disposal continues on the current Tokio
+    /// runtime and its failures go to
+    /// [`ContainerBuilder::on_dispose_error`](crate::ContainerBuilder::on_dispose_error).
     pub async fn shutdown(&self) -> Result<(), DisposeError> {
         let shared = &self.shared;
-        if shared.shut_down.swap(true, Ordering::AcqRel) {
+        if !shared.begin_shutdown() {
             return Ok(());
         }
         let plan = &shared.plan;
-        let mut work = pending(&shared.owned, Some(&shared.slots), plan);
+        let mut jobs = pending(&shared.owned, Some(&shared.slots), plan);
         for svc in &plan.services {
             if let (Some(p), Some(d)) = (svc.pool, &svc.disposer) {
                 for value in shared.pools[p as usize].drain_idle() {
-                    work.push((svc.node, d.clone(), value));
+                    jobs.push_back(Job {
+                        service: svc.node,
+                        disposer: d.clone(),
+                        value,
+                        caster: svc.caster.clone(),
+                    });
                 }
             }
         }
-        run(work, plan.dispose_timeout).await
+        let mut d = Disposal::new(jobs, plan.hooks.clone(), Keep::Root(shared.clone()));
+        d.run().await
     }
 
     /// Runs `work` in a new scope and disposes the scope when it ends, with
     /// its disposers awaited: on success, on error, on panic (the panic is
-    /// resumed after disposal) and on cancellation (the disposal is then
-    /// spawned on the current Tokio runtime).
+    /// resumed after disposal) and on cancellation.
     ///
     /// Use one per request handler and one per parallel branch.
     ///
@@ -279,6 +459,13 @@ impl Container {
     /// assert!(same);
     /// # Ok(()) }
     /// ```
+    ///
+    /// # Cancel safety
+    /// If the future is dropped before it completes (while `work` runs or
+    /// while the scope is disposed), the scope's disposal still happens:
+    /// it runs (or continues) on the current Tokio runtime, and its
+    /// failures go to
+    /// [`ContainerBuilder::on_dispose_error`](crate::ContainerBuilder::on_dispose_error).
     pub async fn run_scoped<F, Fut, R>(&self, work: F) -> Result<R, DisposeError>
     where
         F: FnOnce(Scope) -> Fut,
@@ -298,19 +485,15 @@ impl Container {
     }
 }
 
-/// Disposes a scope whose `run_scoped` future was dropped half-way: the
-/// disposal is spawned on the current Tokio runtime (or, outside one, the
-/// scope is dropped, which drops its instances in order).
+/// Disposes a scope whose `run_scoped` future was dropped before `work`
+/// ended: the disposal is detached (see [`Disposal`]'s `Drop`).
 struct DisposeOnDrop(Option<Scope>);
 
 impl Drop for DisposeOnDrop {
     fn drop(&mut self) {
-        if let Some(scope) = self.0.take()
-            && let Ok(rt) = tokio::runtime::Handle::try_current()
-        {
-            rt.spawn(async move {
-                let _ = scope.dispose().await;
-            });
+        if let Some(scope) = self.0.take() {
+            // Dropping an unstarted disposal hands it to the runtime.
+            drop(scope.start_disposal());
         }
     }
 }

@@ -3,11 +3,11 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::Lifetime;
 use crate::asynch::AsyncDispose;
-use crate::builder::{ContainerBuilder, HookKind, RegExec, factory_error, pool_size};
-use crate::factory::{FactoryFn, FactoryResult};
-use crate::plan::{BoxFuture, Erased, ErasedAsyncFactory, ErasedDisposer};
+use crate::builder::{ContainerBuilder, HookKind, RegExec, convert, pool_size};
+use crate::erased::{BoxFuture, Erased};
+use crate::factory::{ErasedAsyncFactory, ErasedDisposer, FactoryFn, FactoryResult, factory_error};
+use crate::lifetime::Lifetime;
 
 fn erase_async<M, F>(factory: F) -> Arc<ErasedAsyncFactory>
 where
@@ -197,20 +197,18 @@ impl ContainerBuilder {
     #[track_caller]
     pub fn dispose_with<T, F, Fut, E>(&mut self, disposer: F) -> &mut Self
     where
-        T: Send + Sync + 'static,
+        T: ?Sized + Send + Sync + 'static,
         F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<anyhow::Error> + 'static,
     {
-        let erased: Arc<ErasedDisposer> = Arc::new(move |e: Erased| {
-            let fut = e.downcast::<T>().ok().map(&disposer);
-            Box::pin(async move {
-                match fut {
-                    Some(fut) => fut.await.map_err(Into::into),
-                    None => Ok(()),
-                }
-            })
-        });
+        let erased: Arc<ErasedDisposer> = Arc::new(
+            move |e: Erased, caster: &(dyn std::any::Any + Send + Sync)| {
+                let fut = disposer(convert::<T>(e, caster));
+                Box::pin(async move { fut.await.map_err(Into::into) })
+                    as BoxFuture<'static, Result<(), anyhow::Error>>
+            },
+        );
         self.push_hook::<T>(HookKind::Disposer(erased))
     }
 

@@ -1,14 +1,14 @@
 //! Fill-ins: [`ContainerBuilder::defaults`] and
 //! [`ContainerBuilder::bind_instance`].
 
-use std::any::Any;
 use std::sync::Arc;
 
-use crate::Lifetime;
 use crate::builder::{ContainerBuilder, RegExec, Registration, node};
+use crate::erased::{Erased, Typed};
+use crate::inject::Caster;
 use crate::key::Key;
+use crate::lifetime::Lifetime;
 use crate::node::Role;
-use crate::plan::{Caster, Erased};
 
 /// A tuple of types registered with their [`Default`] values by
 /// [`ContainerBuilder::defaults`]: `(A,)`, `(A, B)`, ... up to 12 types.
@@ -109,9 +109,7 @@ impl ContainerBuilder {
 }
 
 /// The typed handle of a trait object registered boxed in an `Arc`.
-fn typed_boxed<D: ?Sized + Send + Sync + 'static>(
-    e: &Erased,
-) -> Option<Box<dyn Any + Send + Sync>> {
+fn typed_boxed<D: ?Sized + Send + Sync + 'static>(e: &Erased) -> Option<Typed> {
     let inner = e.clone().downcast::<Arc<D>>().ok()?;
     Some(Box::new(Arc::clone(&*inner)))
 }

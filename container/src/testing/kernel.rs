@@ -7,10 +7,10 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use crate::builder::{ContainerBuilder, Hook, Mode, RegExec, Registration};
 use crate::container::Container;
 use crate::error::{BuildError, DependencyKind};
-use crate::inject::{Decl, Deps, Pre};
+use crate::factory::{ErasedAsyncFactory, ErasedFactory};
+use crate::inject::{Decl, Deps};
 use crate::module::Module;
 use crate::node::Node;
-use crate::plan::{Edge, ErasedAsyncFactory, ErasedFactory, Target};
 use crate::testing::Defaults;
 
 /// The application's wiring, with a test's overrides on top, still
@@ -302,24 +302,11 @@ fn tracked(reg: &Registration, used: &Arc<AtomicBool>) -> Registration {
                 key: *target,
                 kind: DependencyKind::Required,
             });
-            // Resolved like `Exec::Forward`: synchronously, or with the
-            // target already awaited by async resolution (`Pre::One`).
+            // Resolved like `Exec::Forward`: the target's instance, which
+            // the binding's caster converts as before.
             let exec: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
                 flag.store(true, Ordering::Release);
-                let cx = deps.cx;
-                match deps.next() {
-                    (_, Some(Pre::One(value))) => Ok(value),
-                    (
-                        Edge {
-                            target: Target::Service(i),
-                            ..
-                        },
-                        _,
-                    ) => cx.get(*i, cx.service(*i)),
-                    _ => {
-                        unreachable!("tenure bug: a binding's target passed validation unresolved")
-                    }
-                }
+                deps.next_erased()
             });
             RegExec::Factory(exec)
         }
