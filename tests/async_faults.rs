@@ -177,6 +177,20 @@ async fn async_re_entrant_resolution_is_an_error_not_a_hang() {
     );
     // Nothing half-built: the singleton is still absent, and a retry reports the same.
     assert_eq!(c.singletons_created(), 0);
+    let retry = tokio::time::timeout(
+        Duration::from_secs(10),
+        c.resolve_async::<SelfReferencing>(),
+    )
+    .await
+    .expect("no deadlock on retry")
+    .err()
+    .expect("still re-entrant");
+    assert_eq!(
+        common::error_chain(&retry),
+        chain,
+        "the retry reports the same"
+    );
+    assert_eq!(c.singletons_created(), 0);
 }
 
 struct Slow;

@@ -517,6 +517,8 @@ fn graphs(forward_only: bool) -> impl Strategy<Value = Graph> {
     })
 }
 
+/// Checks `cases` random graphs; returns how many were valid (the rest were
+/// invalid).
 fn run(cases: u32, forward_only: bool) -> usize {
     let valid = AtomicUsize::new(0);
     let mut runner = TestRunner::new(Config {
@@ -540,6 +542,15 @@ fn run(cases: u32, forward_only: bool) -> usize {
 fn validator_agrees_with_the_oracle_on_random_graphs() {
     let valid = run(512, false);
     println!("{valid} of 512 random graphs were valid and resolved");
+    // The property says something about both sides only if the generator
+    // produces both: valid graphs (checked by resolving them) and invalid
+    // ones (checked against the oracle's problems).
+    assert!(valid >= 32, "too few valid graphs to say much: {valid}");
+    assert!(
+        512 - valid >= 32,
+        "too few invalid graphs to say much: {}",
+        512 - valid
+    );
 }
 
 #[test]

@@ -157,7 +157,16 @@ impl Container {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        self.ctx()?.resolve_as::<T>(idx)
+        self.ctx_for(idx)?.resolve_as::<T>(idx)
+    }
+
+    /// The root resolution context for service `idx`, if the container
+    /// still serves.
+    #[inline]
+    pub(crate) fn ctx_for(&self, idx: u32) -> Result<Ctx<'_>, ResolveError> {
+        let cx = Ctx::root(&self.shared);
+        cx.check_open_for(idx)?;
+        Ok(cx)
     }
 
     /// The root resolution context, if the container still serves.

@@ -440,6 +440,7 @@ impl fmt::Display for ResolveError {
         let path = self.path();
         let last = path.last();
         let name = last.map_or("?", |n| n.name);
+        let included = last.map_or_else(String::new, |n| format!(", `{}` included", n.name));
         match &self.0.kind {
             ResolveErrorKind::NotRegistered {
                 service,
@@ -469,14 +470,14 @@ impl fmt::Display for ResolveError {
             ResolveErrorKind::ScopeEnded => write!(
                 f,
                 "the scope has ended (its `dispose()` started, or it was dropped), so it \
-                 serves nothing more, `{name}` included; resolve from a live scope (open one \
-                 per request or unit of work)"
+                 serves nothing more{included}; resolve from a live scope (open one per \
+                 request or unit of work)"
             )?,
             ResolveErrorKind::ShutDown => write!(
                 f,
                 "the container has been shut down (`shutdown()` started), so it resolves \
-                 nothing more, `{name}` included; resolve before shutting down, or build a \
-                 new container"
+                 nothing more{included}; resolve before shutting down, or build a new \
+                 container"
             )?,
             ResolveErrorKind::DependencyFailed { cause } => write!(
                 f,

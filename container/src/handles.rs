@@ -15,6 +15,8 @@ use crate::actor::Actor;
 use crate::container::Shared;
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::inject::{Declarations, Deps, HandleSeed, Inject};
+use crate::injectable::Injectable;
+use crate::injectable::private::{Pin, Probe};
 use crate::node::Node;
 use crate::resolve::Ctx;
 use crate::scope::{Scope, ScopeShared};
@@ -172,6 +174,15 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
             value: OnceLock::new(),
         })
     }
+}
+
+impl<T: Injectable> Probe<Lazy<T>> {
+    /// A lazy handle still holds what it resolves: `T` itself when `T` is
+    /// cached. For a transient `T`, what it would hold is left to `build()`:
+    /// `Lazy` is how a cycle is broken, and following it here would make
+    /// the compiler evaluate the cycle's constants in a circle (an error for
+    /// a graph `build()` accepts).
+    pub const PIN: Pin = Pin::cached(T::LIFETIME, T::NAME);
 }
 
 impl<T: ?Sized + Send + Sync + 'static> fmt::Debug for Lazy<T> {

@@ -134,7 +134,7 @@ pub mod private {
     use std::marker::PhantomData;
     use std::sync::Arc;
 
-    use crate::{Injectable, Lazy, Lifetime};
+    use crate::{Injectable, Lifetime};
 
     const CAP: usize = 512;
 
@@ -356,14 +356,7 @@ pub mod private {
         pub const PIN: Pin = T::PIN;
     }
 
-    impl<T: Injectable> Probe<Lazy<T>> {
-        /// A lazy handle still holds what it resolves: `T` itself when `T`
-        /// is cached. For a transient `T`, what it would hold is left to
-        /// `build()`: `Lazy` is how a cycle is broken, and following it
-        /// here would make the compiler evaluate the cycle's constants in a
-        /// circle (an error for a graph `build()` accepts).
-        pub const PIN: Pin = Pin::cached(T::LIFETIME, T::NAME);
-    }
+    // `Probe<Lazy<T>>` is in `handles`, beside `Lazy` (a later layer).
 }
 
 #[cfg(test)]

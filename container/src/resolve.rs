@@ -155,6 +155,14 @@ impl<'a> Ctx<'a> {
         Ok(())
     }
 
+    /// [`check_open`](Ctx::check_open) for a resolution of service `idx`
+    /// (whose error names it).
+    #[inline]
+    pub(crate) fn check_open_for(&self, idx: u32) -> Result<(), ResolveError> {
+        self.check_open()
+            .map_err(|e| e.within(self.service(idx).node))
+    }
+
     /// The first step of resolving service `idx`: a hit, a wait, or a
     /// creation to run. Never blocks and never runs user code.
     pub(crate) fn lookup(&self, idx: u32) -> Result<Step<'a>, ResolveError> {

@@ -137,6 +137,15 @@ impl Scope {
         }
     }
 
+    /// The resolution context of this scope for service `idx`, if the
+    /// scope still serves.
+    #[inline]
+    pub(crate) fn ctx_for(&self, idx: u32) -> Result<Ctx<'_>, ResolveError> {
+        let cx = Ctx::scoped(&self.shared);
+        cx.check_open_for(idx)?;
+        Ok(cx)
+    }
+
     /// The resolution context of this scope, if it still serves.
     #[inline]
     pub(crate) fn ctx(&self) -> Result<Ctx<'_>, ResolveError> {
@@ -150,7 +159,7 @@ impl Scope {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        self.ctx()?.resolve_as::<T>(idx)
+        self.ctx_for(idx)?.resolve_as::<T>(idx)
     }
 
     /// Resolves every element registered with

@@ -201,7 +201,7 @@ impl Container {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        self.ctx()?.resolve_as_async::<T>(idx).await
+        self.ctx_for(idx)?.resolve_as_async::<T>(idx).await
     }
 
     /// Creates every singleton now, async ones included, so that a service
@@ -243,7 +243,7 @@ impl Scope {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        self.ctx()?.resolve_as_async::<T>(idx).await
+        self.ctx_for(idx)?.resolve_as_async::<T>(idx).await
     }
 
     /// Resolves every element registered with
