@@ -35,6 +35,9 @@ pub(crate) enum RegExec {
     Instance(Erased),
     /// A binding or collection element served by the registration of `Key`.
     Forward(Key),
+    /// A scoped value with no factory: supplied by the code that opens the
+    /// scope.
+    Supplied,
 }
 
 /// One registration, as recorded by the builder (never executed by it).
@@ -331,6 +334,50 @@ impl ContainerBuilder {
     ) -> &mut Self {
         self.settings.on_dispose_error = Some(Arc::new(hook));
         self
+    }
+
+    /// Declares `T` as a *scope value*: a scoped service with no factory,
+    /// whose instance the code that opens a scope supplies
+    /// ([`Scope::provide`](crate::Scope::provide)): the request's signed-in
+    /// user, its tenant, a request id.
+    ///
+    /// It is validated like any scoped service: factories take it as
+    /// `Arc<T>` or `Option<Arc<T>>`, and a singleton holding it (directly or
+    /// through transients) is a captive dependency. Resolving it in a scope
+    /// that was not given one is
+    /// [`NotSupplied`](crate::ResolveErrorKind::NotSupplied), naming it.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct CurrentUser { name: String }
+    /// struct Greeting { user: Arc<CurrentUser> }
+    ///
+    /// let c = Container::builder()
+    ///     .scope_value::<CurrentUser>()
+    ///     .scoped(|user: Arc<CurrentUser>| Greeting { user })
+    ///     .build()?;
+    /// let scope = c.scope();
+    /// scope.provide(CurrentUser { name: "ada".into() })?;
+    /// assert_eq!(scope.resolve::<Greeting>()?.user.name, "ada");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn scope_value<T: Send + Sync + 'static>(&mut self) -> &mut Self {
+        let key = Key::of::<T>();
+        self.push(Registration {
+            key,
+            node: node(key, Role::Service(Lifetime::Scoped)),
+            lifetime: Lifetime::Scoped,
+            decls: Vec::new(),
+            exec: RegExec::Supplied,
+            caster: Arc::new(Caster::<T>::own()),
+            typer: typed_own::<T>,
+            element: false,
+            mode: self.mode,
+            pool_max: None,
+        })
     }
 
     /// Registers a ready value as a singleton. It is dropped with the last

@@ -330,6 +330,20 @@ pub enum ResolveErrorKind {
     /// The container has been shut down (`shutdown()` has started): it
     /// resolves nothing more, from the root, any scope or any handle.
     ShutDown,
+    /// A scope value ([`scope_value`](crate::ContainerBuilder::scope_value))
+    /// that this scope was not given: supply it with
+    /// [`Scope::provide`](crate::Scope::provide) when the scope opens.
+    NotSupplied,
+    /// [`Scope::provide`](crate::Scope::provide) was given a type that is
+    /// not declared with
+    /// [`scope_value`](crate::ContainerBuilder::scope_value), or a value
+    /// the scope already has.
+    CannotSupply {
+        /// The type supplied.
+        service: &'static str,
+        /// Why it was refused.
+        reason: &'static str,
+    },
     /// Not attempted: a service it needs failed earlier in the same
     /// warm-up, and is its cause (each service is tried once per warm-up).
     DependencyFailed {
@@ -479,6 +493,15 @@ impl fmt::Display for ResolveError {
                  nothing more{included}; resolve before shutting down, or build a new \
                  container"
             )?,
+            ResolveErrorKind::NotSupplied => write!(
+                f,
+                "scope value `{name}` was not supplied to this scope: the code that opens the \
+                 scope supplies it with `scope.provide(value)` (with the axum layer, through \
+                 its `provide` closures) before anything that needs it is resolved"
+            )?,
+            ResolveErrorKind::CannotSupply { service, reason } => {
+                write!(f, "cannot supply `{service}` to this scope: {reason}")?
+            }
             ResolveErrorKind::DependencyFailed { cause } => write!(
                 f,
                 "`{name}` was not created: it needs {cause}, which failed earlier in this \

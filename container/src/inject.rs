@@ -10,7 +10,7 @@ use std::any::Any;
 use std::sync::{Arc, Weak};
 
 use crate::erased::{Erased, TypedCell};
-use crate::error::{DependencyKind, ResolveError};
+use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::key::Key;
 use crate::node::Node;
 
@@ -201,7 +201,18 @@ impl<'a> Deps<'a> {
         {
             return Ok(Some(arc.clone()));
         }
-        self.src.one(pos, idx).map(|got| Some(cast::<T>(got)))
+        match self.src.one(pos, idx) {
+            Ok(got) => Ok(Some(cast::<T>(got))),
+            // An optional scope value this scope was not given is absent.
+            Err(e)
+                if edge.kind == DependencyKind::Optional
+                    && matches!(e.kind(), ResolveErrorKind::NotSupplied)
+                    && e.path().len() == 1 =>
+            {
+                Ok(None)
+            }
+            Err(e) => Err(e),
+        }
     }
 
     /// The next dependency, type-erased (for wrappers that forward it).

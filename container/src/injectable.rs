@@ -270,7 +270,7 @@ pub mod private {
 
     /// The compile error for the field `field` (`name: Type`) of `holder`,
     /// if what it keeps alive (`pin`) is shorter than a `lifetime` service
-    /// may hold ([`Lifetime::min_held_rank`]: a pooled service, reused
+    /// may hold (`Lifetime::min_held_rank`: a pooled service, reused
     /// scope after scope, may hold only singletons).
     pub const fn captive(lifetime: Lifetime, pin: Pin, holder: &str, field: &str) -> Option<Text> {
         let (Some(h), Some(p), Some(pinned)) =

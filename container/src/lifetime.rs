@@ -46,7 +46,7 @@ impl Lifetime {
 
     /// How long a cached instance lives, as a number: larger lives longer.
     /// `None` for transients, which are not cached and so are transparent.
-    pub const fn rank(self) -> Option<u8> {
+    pub(crate) const fn rank(self) -> Option<u8> {
         match self {
             Lifetime::Transient => None,
             Lifetime::Scoped | Lifetime::Pooled => Some(1),
@@ -54,10 +54,10 @@ impl Lifetime {
         }
     }
 
-    /// The shortest [`rank`](Lifetime::rank) this lifetime may hold: its own
+    /// The shortest `rank` this lifetime may hold: its own
     /// rank, except for pooled services, whose instances serve scope after
     /// scope and so may hold only singletons. `None` for transients.
-    pub const fn min_held_rank(self) -> Option<u8> {
+    pub(crate) const fn min_held_rank(self) -> Option<u8> {
         match self {
             Lifetime::Transient => None,
             Lifetime::Scoped => Some(1),

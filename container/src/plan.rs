@@ -31,6 +31,8 @@ pub(crate) enum Exec {
     Instance(Erased),
     /// Serve another service, by index (bindings and collection elements).
     Forward(u32),
+    /// A scope value: supplied when the scope opens, never created.
+    Supplied,
 }
 
 pub(crate) struct Service {

@@ -209,6 +209,9 @@ impl<'a> Ctx<'a> {
         if let Some(v) = slot.get() {
             return Ok(Step::Hit(Got::Erased(v.clone(), &*svc.caster)));
         }
+        if matches!(svc.exec, Exec::Supplied) {
+            return Err(ResolveError::at(ResolveErrorKind::NotSupplied, svc.node));
+        }
         let (actor, new) = Actor::current_or_new();
         match slot.claim(&actor) {
             Claim::Hit(v) => Ok(Step::Hit(Got::Erased(v, &*svc.caster))),
@@ -401,6 +404,7 @@ impl<'a> Ctx<'a> {
             Exec::AsyncFactory(_) => {
                 Err(ResolveError::at(ResolveErrorKind::AsyncRequired, svc.node))
             }
+            Exec::Supplied => Err(ResolveError::at(ResolveErrorKind::NotSupplied, svc.node)),
         }
     }
 }

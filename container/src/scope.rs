@@ -6,8 +6,9 @@ use std::sync::{Arc, OnceLock};
 
 use crate::container::{Container, Shared};
 use crate::erased::contain;
-use crate::error::ResolveError;
+use crate::error::{ResolveError, ResolveErrorKind};
 use crate::owner::Owned;
+use crate::plan::Exec;
 use crate::resolve::Ctx;
 use crate::slot::Slot;
 
@@ -173,6 +174,59 @@ impl Scope {
             Some(c) => cx.resolve_collection::<T>(c),
             None => Ok(Vec::new()),
         }
+    }
+
+    /// Supplies the value of the scope value `T` (declared with
+    /// [`scope_value`](crate::ContainerBuilder::scope_value)) for this
+    /// scope: resolving `T` here, directly or as a dependency, returns it.
+    /// Supply values when the scope opens, before anything that needs them
+    /// is resolved. Returns the scope, to chain.
+    ///
+    /// # Errors
+    ///
+    /// [`CannotSupply`](crate::ResolveErrorKind::CannotSupply) if `T` is not
+    /// a declared scope value (a typo, or a type registered with a factory),
+    /// or if this scope already has a `T`;
+    /// [`ScopeEnded`](crate::ResolveErrorKind::ScopeEnded) /
+    /// [`ShutDown`](crate::ResolveErrorKind::ShutDown) if it serves nothing
+    /// more.
+    pub fn provide<T: Send + Sync + 'static>(&self, value: T) -> Result<&Self, ResolveError> {
+        self.provide_arc(Arc::new(value))
+    }
+
+    /// [`provide`](Scope::provide) with an existing `Arc<T>` (the scope
+    /// then hands out clones of this very `Arc`).
+    pub fn provide_arc<T: Send + Sync + 'static>(
+        &self,
+        value: Arc<T>,
+    ) -> Result<&Self, ResolveError> {
+        let cannot = |reason| {
+            ResolveError::new(ResolveErrorKind::CannotSupply {
+                service: std::any::type_name::<T>(),
+                reason,
+            })
+        };
+        let plan = &self.shared.root.plan;
+        let Some(&idx) = plan.index.get(&std::any::TypeId::of::<T>()) else {
+            return Err(cannot(
+                "it is not registered; declare it with `builder.scope_value::<T>()`",
+            ));
+        };
+        let svc = &plan.services[idx as usize];
+        if !matches!(svc.exec, Exec::Supplied) {
+            return Err(cannot(
+                "it is registered with a factory or an instance, not declared with \
+                 `scope_value`; the container makes it, so it cannot be supplied",
+            )
+            .within(svc.node));
+        }
+        Ctx::scoped(&self.shared).check_open_for(idx)?;
+        let slot = self.shared.slot(svc.slot, plan.scoped_slots);
+        if !slot.preset(value) {
+            return Err(cannot("this scope already has one; open a new scope").within(svc.node));
+        }
+        self.shared.owned.push_slot(svc.slot, idx);
+        Ok(self)
     }
 
     /// A handle to the container this scope belongs to.

@@ -119,9 +119,8 @@ impl Slot {
         Ok(())
     }
 
-    /// Stores a value without a claim, if the slot is empty (values
-    /// supplied from outside, such as a scope's own values).
-    #[allow(dead_code)]
+    /// Stores a value without a claim, if the slot is empty (a scope value
+    /// supplied from outside; such a slot is never claimed).
     pub(crate) fn preset(&self, value: Erased) -> bool {
         self.cell.set(value).is_ok()
     }

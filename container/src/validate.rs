@@ -100,6 +100,7 @@ pub(crate) fn validate(
             RegExec::Factory(f) => Exec::Factory(f.clone()),
             RegExec::Instance(v) => Exec::Instance(v.clone()),
             RegExec::AsyncFactory(f) => Exec::AsyncFactory(f.clone()),
+            RegExec::Supplied => Exec::Supplied,
             RegExec::Forward(k) => match index.get(&k.id) {
                 Some(&t) if !matches!(active[t as usize].exec, RegExec::Forward(_)) => {
                     Exec::Forward(t)

@@ -73,6 +73,7 @@ impl<'a> Ctx<'a> {
                 return self.get_async(t).await.map(|g| self.erased(t, g));
             }
             Exec::Instance(v) => return Ok(v.clone()),
+            Exec::Supplied => return self.construct(svc),
             Exec::Factory(_) | Exec::AsyncFactory(_) => &svc.exec,
         };
         let edges = self.root.plan.edges_of(svc);

@@ -297,6 +297,12 @@ fn tracked(reg: &Registration, used: &Arc<AtomicBool>) -> Registration {
             });
             RegExec::Factory(exec)
         }
+        // A scope value is never created by the container: supplying it
+        // is the test's own act, so it counts as used once registered.
+        RegExec::Supplied => {
+            flag.store(true, Ordering::Release);
+            RegExec::Supplied
+        }
         RegExec::Forward(target) => {
             decls.push(Decl {
                 key: *target,

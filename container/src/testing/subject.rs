@@ -183,7 +183,10 @@ pub(crate) fn reachable(regs: &[Arc<Registration>], subject: TypeId) -> Option<V
             let r = &regs[i];
             let forward = match &r.exec {
                 RegExec::Forward(k) => Some((k.id, false)),
-                RegExec::Factory(_) | RegExec::AsyncFactory(_) | RegExec::Instance(_) => None,
+                RegExec::Factory(_)
+                | RegExec::AsyncFactory(_)
+                | RegExec::Instance(_)
+                | RegExec::Supplied => None,
             };
             let deps = r.decls.iter().filter_map(|d| match d.kind {
                 DependencyKind::ScopeFactory => None,
