@@ -7,7 +7,7 @@ use std::sync::{Arc, OnceLock};
 use crate::Lifetime;
 use crate::builder::ContainerBuilder;
 use crate::census::{Census, InstanceReport};
-use crate::error::ResolveError;
+use crate::error::{ResolveError, write_causes};
 use crate::handles::ScopeFactory;
 use crate::owner::Owned;
 use crate::plan::{Erased, Plan, Service};
@@ -238,7 +238,10 @@ impl fmt::Debug for Container {
 }
 
 /// Some singletons failed to be created by [`Container::warm_up`].
-#[derive(Debug)]
+///
+/// Its [`Debug`](fmt::Debug) is the same report as its
+/// [`Display`](fmt::Display) (each failure with its `caused by: ...`
+/// chain); `{:#?}` prints the structure ([`errors`](WarmUpError::errors)).
 pub struct WarmUpError {
     errors: Vec<ResolveError>,
 }
@@ -265,13 +268,21 @@ impl fmt::Display for WarmUpError {
         )?;
         for (i, e) in self.errors.iter().enumerate() {
             write!(f, "\n{}. {e}", i + 1)?;
-            let mut src = std::error::Error::source(e);
-            while let Some(s) = src {
-                write!(f, "\n   caused by: {s}")?;
-                src = s.source();
-            }
+            write_causes(f, e, "   ")?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for WarmUpError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("WarmUpError")
+                .field("errors", &self.errors)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
     }
 }
 

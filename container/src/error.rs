@@ -265,7 +265,12 @@ impl fmt::Display for Problem {
 /// assert_eq!(err.problems().len(), 1);
 /// assert!(err.to_string().contains("captive dependency"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its [`Debug`](fmt::Debug) is the same report as its
+/// [`Display`](fmt::Display), so `.unwrap()`, `.expect(..)` and a `main`
+/// that returns `Result<(), Box<dyn Error>>` print something readable;
+/// `{:#?}` prints the structure ([`problems`](BuildError::problems)).
+#[derive(Clone, PartialEq, Eq)]
 pub struct BuildError {
     pub(crate) problems: Vec<Problem>,
 }
@@ -297,6 +302,20 @@ impl fmt::Display for BuildError {
             write!(f, "\n{}. {}", i + 1, text)?;
         }
         Ok(())
+    }
+}
+
+/// The report (as [`Display`](fmt::Display)); `{:#?}` prints the
+/// structure.
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("BuildError")
+                .field("problems", &self.problems)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
     }
 }
 
@@ -397,13 +416,37 @@ impl ResolveError {
     }
 }
 
+/// The message (as [`Display`](fmt::Display)) followed by one
+/// `caused by: ...` line per error in the [`source`](StdError::source)
+/// chain, so `.unwrap()` and `?` out of `main` show why a factory failed;
+/// `{:#?}` prints the structure ([`kind`](ResolveError::kind) and
+/// [`path`](ResolveError::path)).
 impl fmt::Debug for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResolveError")
-            .field("kind", &self.0.kind)
-            .field("path", &self.0.path)
-            .finish()
+        if f.alternate() {
+            return f
+                .debug_struct("ResolveError")
+                .field("kind", &self.0.kind)
+                .field("path", &self.0.path)
+                .finish();
+        }
+        write!(f, "{self}")?;
+        write_causes(f, self, "   ")
     }
+}
+
+/// Writes one `caused by: ...` line per error in `err`'s source chain.
+pub(crate) fn write_causes(
+    f: &mut fmt::Formatter<'_>,
+    err: &dyn StdError,
+    indent: &str,
+) -> fmt::Result {
+    let mut src = err.source();
+    while let Some(s) = src {
+        write!(f, "\n{indent}caused by: {s}")?;
+        src = s.source();
+    }
+    Ok(())
 }
 
 impl fmt::Display for ResolveError {

@@ -1,0 +1,174 @@
+//! What a user reads when something is wrong: the exact text of errors for
+//! the mistakes new users make (issue 11), and the `Debug` that `unwrap()`
+//! and `?` out of `main` print.
+//!
+//! Registrations sit on their own lines as `    b.method(..)`, so that the
+//! site of each is `tests/core_messages.rs:<line>:7`.
+
+use std::error::Error;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+
+use tenure::{Container, Problem};
+
+const F: &str = file!();
+
+/// `file:line:7`: the site of a registration written as `    b.method(..)`.
+fn at(line: u32) -> String {
+    format!("{F}:{line}:7")
+}
+
+fn panic_message(f: impl FnOnce()) -> String {
+    let payload = catch_unwind(AssertUnwindSafe(f)).expect_err("expected a panic");
+    match payload.downcast::<String>() {
+        Ok(s) => *s,
+        Err(p) => (*p.downcast::<&str>().unwrap()).to_owned(),
+    }
+}
+
+mod app {
+    pub struct Pool;
+    pub struct Session;
+    pub struct Reports;
+}
+use app::{Pool, Session};
+
+// ---------------------------------------------------------------------------
+// (4) `Debug` is the readable report; `{:#?}` is the structure.
+
+#[test]
+fn build_error_debug_is_the_report_that_unwrap_and_main_print() {
+    let mut b = Container::builder();
+    let l_session = line!() + 1;
+    b.scoped(|| Session);
+    let l_reports = line!() + 1;
+    b.singleton(|_s: Arc<Session>| app::Reports);
+    let err = b.build().unwrap_err();
+    let report = format!(
+        "1 problem in the container:\n\
+         1. captive dependency [T0001]: singleton `core_messages::app::Reports` -> scoped \
+         `core_messages::app::Session`.\n   \
+         A singleton would keep one `Session` alive for every scope at once. Make `Reports` \
+         scoped or transient, or give it a `ScopeFactory` and create a scope per operation.\n   \
+         singleton `core_messages::app::Reports`  registered at {}\n   \
+         scoped `core_messages::app::Session`     registered at {}",
+        at(l_reports),
+        at(l_session)
+    );
+    assert_eq!(err.to_string(), report);
+    assert_eq!(format!("{err:?}"), report);
+    // What `fn main() -> Result<(), Box<dyn Error>>` prints after "Error: ".
+    let boxed: Box<dyn Error> = Box::new(err.clone());
+    assert_eq!(format!("{boxed:?}"), report);
+    assert_eq!(
+        panic_message(|| drop(b.build().unwrap())),
+        format!("called `Result::unwrap()` on an `Err` value: {report}")
+    );
+    // The structure is still there, for `{:#?}` and the accessors.
+    let pretty = format!("{err:#?}");
+    assert!(
+        pretty.starts_with(
+            "BuildError {\n    problems: [\n        Captive {\n            path: [\n                Node {\n                    name: \"core_messages::app::Reports\","
+        ),
+        "{pretty}"
+    );
+    assert!(matches!(err.problems(), [Problem::Captive { .. }]));
+}
+
+#[derive(Debug)]
+struct Refused;
+impl std::fmt::Display for Refused {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("connection refused")
+    }
+}
+impl Error for Refused {}
+
+#[test]
+fn resolve_error_debug_is_the_message_and_its_causes() {
+    let mut b = Container::builder();
+    let l = line!() + 1;
+    b.try_singleton(|| -> anyhow::Result<Pool> {
+        Err(anyhow::Error::new(Refused).context("opening the pool"))
+    });
+    let c = b.build().unwrap();
+    let err = c.resolve::<Pool>().err().unwrap();
+    let message = format!(
+        "the factory of singleton `core_messages::app::Pool` failed \
+         [core_messages::app::Pool registered at {}]",
+        at(l)
+    );
+    assert_eq!(err.to_string(), message);
+    assert_eq!(
+        format!("{err:?}"),
+        format!("{message}\n   caused by: opening the pool\n   caused by: connection refused")
+    );
+    assert_eq!(
+        panic_message(|| drop(c.resolve::<Pool>().unwrap())),
+        format!(
+            "called `Result::unwrap()` on an `Err` value: {message}\n   caused by: opening the \
+             pool\n   caused by: connection refused"
+        )
+    );
+    let pretty = format!("{err:#?}");
+    assert!(
+        pretty.starts_with("ResolveError {\n    kind: Factory(\n"),
+        "{pretty}"
+    );
+    assert!(
+        pretty.contains(
+            "    path: [\n        Node {\n            name: \"core_messages::app::Pool\","
+        ),
+        "{pretty}"
+    );
+
+    // Without a source, just the message.
+    let err = c.resolve::<Session>().err().unwrap();
+    assert_eq!(format!("{err:?}"), err.to_string());
+}
+
+#[test]
+fn warm_up_error_debug_is_its_report() {
+    let mut b = Container::builder();
+    let l = line!() + 1;
+    b.try_singleton(|| -> Result<Pool, Refused> { Err(Refused) });
+    let err = b.build().unwrap().warm_up().unwrap_err();
+    let report = format!(
+        "1 singleton failed to start:\n1. the factory of singleton `core_messages::app::Pool` \
+         failed [core_messages::app::Pool registered at {}]\n   caused by: connection refused",
+        at(l)
+    );
+    assert_eq!(err.to_string(), report);
+    assert_eq!(format!("{err:?}"), report);
+    let pretty = format!("{err:#?}");
+    assert!(
+        pretty.starts_with(
+            "WarmUpError {\n    errors: [\n        ResolveError {\n            kind: Factory("
+        ),
+        "{pretty}"
+    );
+}
+
+#[tokio::test]
+async fn dispose_error_debug_is_its_report() {
+    let mut b = Container::builder();
+    b.scoped(|| Session);
+    let l = line!();
+    b.dispose_with::<Session, _, _, _>(|_s| async { Err(Refused) });
+    let c = b.build().unwrap();
+    let scope = c.scope();
+    scope.resolve::<Session>().unwrap();
+    let err = scope.dispose().await.unwrap_err();
+    let report = format!(
+        "1 disposer did not complete:\n1. the disposer of scoped `core_messages::app::Session` \
+         failed: connection refused [registered at {}]",
+        at(l - 1)
+    );
+    assert_eq!(err.to_string(), report);
+    assert_eq!(format!("{err:?}"), report);
+    let pretty = format!("{err:#?}");
+    assert!(
+        pretty.starts_with("DisposeError {\n    failures: [\n        DisposeFailure {"),
+        "{pretty}"
+    );
+}
