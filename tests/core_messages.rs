@@ -48,8 +48,9 @@ fn build_error_debug_is_the_report_that_unwrap_and_main_print() {
         "1 problem in the container:\n\
          1. captive dependency [T0001]: singleton `core_messages::app::Reports` -> scoped \
          `core_messages::app::Session`.\n   \
-         A singleton would keep one `Session` alive for every scope at once. Make `Reports` \
-         scoped or transient, or give it a `ScopeFactory` and create a scope per operation.\n   \
+         A singleton would keep one `Session` alive for every scope at once.\n   \
+         Make `Reports` scoped or transient, or inject `Factory<Session>` (it holds nothing) and \
+         create `Session` in a scope the caller passes (a `ScopeFactory` opens one per operation).\n   \
          singleton `core_messages::app::Reports`  registered at {}\n   \
          scoped `core_messages::app::Session`     registered at {}",
         at(l_reports),
@@ -170,5 +171,34 @@ async fn dispose_error_debug_is_its_report() {
     assert!(
         pretty.starts_with("DisposeError {\n    failures: [\n        DisposeFailure {"),
         "{pretty}"
+    );
+}
+
+// ---------------------------------------------------------------------------
+// (10) The captive advice, grammatical for every holder.
+
+#[test]
+fn captive_advice_for_a_pooled_holder() {
+    let mut b = Container::builder();
+    let l_session = line!() + 1;
+    b.scoped(|| Session);
+    let l_pool = line!() + 1;
+    b.pooled(4, |_s: Arc<Session>| Pool);
+    let err = b.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n\
+             1. captive dependency [T0001]: pooled `core_messages::app::Pool` -> scoped \
+             `core_messages::app::Session`.\n   \
+             A pooled service would keep one `Session` alive for every scope at once.\n   \
+             Make `Pool` scoped or transient, or inject `Factory<Session>` (it holds nothing) \
+             and create `Session` in a scope the caller passes (a `ScopeFactory` opens one per \
+             operation).\n   \
+             pooled `core_messages::app::Pool`     registered at {}\n   \
+             scoped `core_messages::app::Session`  registered at {}",
+            at(l_pool),
+            at(l_session)
+        )
     );
 }

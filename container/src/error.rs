@@ -4,6 +4,7 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::panic::Location;
 
+use crate::Lifetime;
 use crate::node::{Node, write_path, write_sites};
 
 /// How a service depends on another, as declared by a factory argument.
@@ -136,20 +137,25 @@ impl fmt::Display for Problem {
                 let captive = &path[path.len() - 1];
                 write!(f, "captive dependency [T0001]: ")?;
                 write_path(f, path)?;
-                let captive_life = captive.role.label();
+                let (holder_kind, per) = (
+                    match holder.lifetime() {
+                        Some(Lifetime::Singleton) => "singleton",
+                        Some(Lifetime::Pooled) => "pooled service",
+                        Some(Lifetime::Scoped) => "scoped service",
+                        _ => "service",
+                    },
+                    match captive.lifetime() {
+                        Some(Lifetime::Scoped | Lifetime::Pooled) => "scope",
+                        _ => "holder",
+                    },
+                );
+                let (h, c) = (holder.short_name(), captive.short_name());
                 write!(
                     f,
-                    ".\n{IND}A {} would keep one `{}` alive for every {} at once. \
-                     Make `{}` {captive_life} or transient, or give it a `ScopeFactory` \
-                     and create a scope per operation.",
-                    holder.role.label(),
-                    captive.short_name(),
-                    if captive_life == "scoped" {
-                        "scope"
-                    } else {
-                        "holder"
-                    },
-                    holder.short_name(),
+                    ".\n{IND}A {holder_kind} would keep one `{c}` alive for every {per} at once.\
+                     \n{IND}Make `{h}` scoped or transient, or inject `Factory<{c}>` (it holds \
+                     nothing) and create `{c}` in a scope the caller passes (a `ScopeFactory` \
+                     opens one per operation)."
                 )?;
                 write_sites(f, path, IND)
             }
