@@ -9,7 +9,7 @@ use std::error::Error;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 
-use tenure::{Container, Problem};
+use tenure::{Container, ContainerBuilder, Problem, ResolveErrorKind};
 
 const F: &str = file!();
 
@@ -29,9 +29,10 @@ fn panic_message(f: impl FnOnce()) -> String {
 mod app {
     pub struct Pool;
     pub struct Session;
+    pub struct UserRepo;
     pub struct Reports;
 }
-use app::{Pool, Session};
+use app::{Pool, Session, UserRepo};
 
 // ---------------------------------------------------------------------------
 // (4) `Debug` is the readable report; `{:#?}` is the structure.
@@ -172,6 +173,99 @@ async fn dispose_error_debug_is_its_report() {
         pretty.starts_with("DisposeError {\n    failures: [\n        DisposeFailure {"),
         "{pretty}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// (7) Did you mean, by similarity.
+
+mod repos {
+    pub struct UserRepository;
+    pub struct UserRepos;
+    pub struct UsrRepository;
+    pub struct Mailer;
+}
+
+#[test]
+fn a_similar_name_is_suggested_for_missing_not_registered_and_subject() {
+    let mut b = Container::builder();
+    let l_repo = line!() + 1;
+    b.singleton(|| UserRepo);
+    b.singleton(|| repos::Mailer);
+    let l_req = line!() + 1;
+    b.transient(|_r: Arc<repos::UserRepository>| Session);
+    let err = b.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n\
+             1. missing dependency [T0002]: transient `core_messages::app::Session` needs \
+             `Arc<core_messages::repos::UserRepository>`, which is not registered.\n   \
+             Did you mean singleton `core_messages::app::UserRepo` (registered at {})?\n   \
+             Register it (e.g. `.singleton(|| ...)` or `.instance(value)`), or take it as \
+             `Option<Arc<...>>` if it is optional.\n   \
+             transient `core_messages::app::Session`  registered at {}",
+            at(l_repo),
+            at(l_req)
+        )
+    );
+
+    let c = build_ok(|b| {
+        b.singleton(|| UserRepo);
+    });
+    let err = c.resolve::<repos::UserRepository>().err().unwrap();
+    let ResolveErrorKind::NotRegistered { did_you_mean, .. } = err.kind() else {
+        panic!("{err}")
+    };
+    assert_eq!(did_you_mean.len(), 1, "{err}");
+    assert!(
+        did_you_mean[0].starts_with("singleton `core_messages::app::UserRepo` (registered at "),
+        "{err}"
+    );
+
+    let err = b.build_for::<repos::UserRepository>().unwrap_err();
+    let [Problem::SubjectNotRegistered { did_you_mean, .. }] = err.problems() else {
+        panic!("{err}")
+    };
+    assert_eq!(
+        *did_you_mean,
+        [format!(
+            "singleton `core_messages::app::UserRepo` (registered at {})",
+            at(l_repo)
+        )]
+    );
+}
+
+#[test]
+fn suggestions_come_best_first() {
+    let mut b = Container::builder();
+    let l_contains = line!() + 1;
+    b.singleton(|| UserRepo);
+    let l_typo = line!() + 1;
+    b.singleton(|| repos::UsrRepository);
+    let l_plural = line!() + 1;
+    b.singleton(|| repos::UserRepos);
+    let c = b.build().unwrap();
+    let err = c.resolve::<repos::UserRepository>().err().unwrap();
+    let ResolveErrorKind::NotRegistered { did_you_mean, .. } = err.kind() else {
+        panic!("{err}")
+    };
+    // One letter missing, then five added, then six.
+    let sites: Vec<_> = did_you_mean
+        .iter()
+        .map(|s| {
+            s.rsplit("registered at ")
+                .next()
+                .unwrap()
+                .trim_end_matches(')')
+        })
+        .collect();
+    assert_eq!(sites, [at(l_typo), at(l_plural), at(l_contains)]);
+}
+
+fn build_ok(f: impl FnOnce(&mut ContainerBuilder)) -> Container {
+    let mut b = Container::builder();
+    f(&mut b);
+    b.build().unwrap()
 }
 
 // ---------------------------------------------------------------------------

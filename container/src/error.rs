@@ -62,7 +62,7 @@ pub enum Problem {
         dependency: &'static str,
         /// How it is depended on.
         kind: DependencyKind,
-        /// Registered services that look like what was meant.
+        /// Registered services that look like what was meant, best first.
         did_you_mean: Vec<String>,
     },
     /// `T0003`: services that depend on each other in a circle. The first
@@ -100,7 +100,7 @@ pub enum Problem {
         subject: &'static str,
         /// Where `build_for` was called.
         requested_at: &'static Location<'static>,
-        /// Registered services that look like what was meant.
+        /// Registered services that look like what was meant, best first.
         did_you_mean: Vec<String>,
     },
 }

@@ -157,6 +157,7 @@ mod pool;
 mod resolve;
 mod scope;
 mod slot;
+mod suggest;
 mod validate;
 mod waits;
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use crate::Lifetime;
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::inject::Deps;
-use crate::key::{IdMap, short_name};
+use crate::key::IdMap;
 use crate::node::Node;
 
 /// A type-erased service instance: always an `Arc<T>` of the sized service
@@ -178,30 +178,13 @@ impl Plan {
     }
 }
 
-/// At most this many "did you mean" suggestions. A generic type registered
-/// with many parameters (`Repo<A>`, `Repo<B>`, ...) shares its short name
-/// with every instantiation: without a cap the message listed all of them,
-/// and the duplicate check made the error path quadratic (1.7 ms for one
-/// missing dependency among 1,000 `Svc<N>`, 10x the valid build).
-const MAX_SUGGESTIONS: usize = 5;
-
-/// Registered nodes whose short name matches `wanted`'s, described for a
-/// "did you mean" line (at most [`MAX_SUGGESTIONS`]).
+/// Registered nodes whose names look like `wanted`, described for a "did
+/// you mean" line, best first (see [`similar`](crate::suggest::similar)).
 pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<String> {
-    let short = short_name(wanted);
-    let mut out: Vec<String> = Vec::new();
-    for n in nodes {
-        if out.len() == MAX_SUGGESTIONS {
-            break;
-        }
-        if n.name != wanted && short_name(n.name) == short {
-            let s = format!("{n} (registered at {})", n.site);
-            if !out.contains(&s) {
-                out.push(s);
-            }
-        }
-    }
-    out
+    crate::suggest::similar(wanted, nodes, |n| n.name)
+        .into_iter()
+        .map(|n| format!("{n} (registered at {})", n.site))
+        .collect()
 }
 
 impl Plan {

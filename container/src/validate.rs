@@ -328,7 +328,7 @@ fn missing(
     collection_index: &IdMap<TypeId, u32>,
     id: TypeId,
 ) -> Problem {
-    let mut did_you_mean = suggest(name, nodes.iter().copied());
+    let mut did_you_mean = suggest(name, nodes.iter().copied().filter(|n| *n != requester));
     if collection_index.contains_key(&id) {
         did_you_mean.push(format!(
             "`Vec<Arc<{name}>>` (it is registered as a collection with `collect`)"
