@@ -31,6 +31,9 @@ mod app {
     pub struct Session;
     pub struct UserRepo;
     pub struct Reports;
+    pub trait Plugin: Send + Sync {}
+    pub struct Audit;
+    impl Plugin for Audit {}
 }
 use app::{Pool, Session, UserRepo};
 
@@ -173,6 +176,51 @@ async fn dispose_error_debug_is_its_report() {
         pretty.starts_with("DisposeError {\n    failures: [\n        DisposeFailure {"),
         "{pretty}"
     );
+}
+
+// ---------------------------------------------------------------------------
+// (6) `resolve` asked for the wrong shape.
+
+#[test]
+fn resolving_an_arc_or_a_vec_of_a_collection_points_to_the_call_that_works() {
+    let c = Container::builder()
+        .singleton(|| Pool)
+        .singleton(|| app::Audit)
+        .collect::<dyn app::Plugin, app::Audit>(|p| p)
+        .build()
+        .unwrap();
+    let err = c.resolve::<Arc<Pool>>().err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "`alloc::sync::Arc<core_messages::app::Pool>` is not registered in this container; did \
+         you mean `resolve::<core_messages::app::Pool>()` (`resolve` returns an `Arc<Pool>` \
+         already)?"
+    );
+    let err = c.resolve::<Vec<Arc<dyn app::Plugin>>>().err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "`alloc::vec::Vec<alloc::sync::Arc<dyn core_messages::app::Plugin>>` is not registered \
+         in this container; did you mean `resolve_all::<dyn core_messages::app::Plugin>()` (`dyn \
+         core_messages::app::Plugin` is a collection, registered with `collect`; `resolve_all` \
+         returns its `Vec<Arc<Plugin>>`)?"
+    );
+    let err = c.scope().resolve::<Option<Arc<Pool>>>().err().unwrap();
+    assert!(
+        err.to_string()
+            .contains("did you mean `resolve::<core_messages::app::Pool>().ok()`"),
+        "{err}"
+    );
+    // Only when the inner type is registered (resp. a collection).
+    let err = c.resolve::<Arc<Session>>().err().unwrap();
+    assert_eq!(
+        err.to_string(),
+        "`alloc::sync::Arc<core_messages::app::Session>` is not registered in this container"
+    );
+    let err = c.resolve::<Vec<Arc<Pool>>>().err().unwrap();
+    let ResolveErrorKind::NotRegistered { did_you_mean, .. } = err.kind() else {
+        panic!("{err}")
+    };
+    assert!(did_you_mean.is_empty(), "{err}");
 }
 
 // ---------------------------------------------------------------------------

@@ -335,7 +335,9 @@ pub enum ResolveErrorKind {
     NotRegistered {
         /// The requested type.
         service: &'static str,
-        /// Registered services that look like what was meant.
+        /// The call that was meant, if the request had the wrong shape
+        /// (`Arc<T>`, `Vec<Arc<dyn T>>`), then registered services that
+        /// look like what was meant, best first.
         did_you_mean: Vec<String>,
     },
     /// A scoped service was requested outside a scope (from the container

@@ -6,8 +6,9 @@ use std::sync::Arc;
 use crate::Lifetime;
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::inject::Deps;
-use crate::key::IdMap;
-use crate::node::Node;
+use crate::key::{IdMap, short_name};
+use crate::node::{Node, Role};
+use crate::suggest::Wrapped;
 
 /// A type-erased service instance: always an `Arc<T>` of the sized service
 /// type, unsized to `dyn Any` (no extra allocation).
@@ -170,11 +171,39 @@ impl Plan {
 
     #[cold]
     fn not_registered(&self, name: &'static str) -> ResolveError {
-        let did_you_mean = suggest(name, self.services.iter().map(|s| s.node));
+        let mut did_you_mean: Vec<String> = self.request_shape(name).into_iter().collect();
+        did_you_mean.extend(suggest(name, self.services.iter().map(|s| s.node)));
         ResolveError::new(ResolveErrorKind::NotRegistered {
             service: name,
             did_you_mean,
         })
+    }
+
+    /// The call that was meant, when `name` asks for a shape `resolve` does
+    /// not take: `Arc<T>` (resolve returns the `Arc`), `Option<Arc<T>>`,
+    /// or `Vec<Arc<T>>` of a collection.
+    fn request_shape(&self, name: &str) -> Option<String> {
+        let is = |t: &str, element: bool| {
+            self.services
+                .iter()
+                .any(|s| s.node.name == t && (s.node.role == Role::Element) == element)
+        };
+        match crate::suggest::wrapped(name)? {
+            Wrapped::Arc(t) if is(t, false) => Some(format!(
+                "`resolve::<{t}>()` (`resolve` returns an `Arc<{}>` already)",
+                short_name(t)
+            )),
+            Wrapped::OptionOfArc(t) if is(t, false) => Some(format!(
+                "`resolve::<{t}>().ok()` (`resolve` returns an `Arc<{}>` already)",
+                short_name(t)
+            )),
+            Wrapped::VecOfArc(t) if is(t, true) => Some(format!(
+                "`resolve_all::<{t}>()` (`{t}` is a collection, registered with `collect`; \
+                 `resolve_all` returns its `Vec<Arc<{}>>`)",
+                short_name(t)
+            )),
+            _ => None,
+        }
     }
 }
 

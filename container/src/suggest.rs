@@ -1,5 +1,6 @@
 //! Names for messages: which registered names look like one that is not
-//! registered ("did you mean").
+//! registered ("did you mean"), and which type names are a wrapper around
+//! the type that was meant (`Arc<T>`, `Result<T, E>`, `Vec<Arc<T>>`, ...).
 //!
 //! Pure functions over type names. [`similar`] is linear in the number of
 //! candidates: a length and letter-set test rejects most names in a few
@@ -173,6 +174,53 @@ impl Band {
     }
 }
 
+/// What a type name wraps, when its outermost type is one of the shapes a
+/// registration or a request gets wrong.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wrapped<'a> {
+    /// `Arc<T>`.
+    Arc(&'a str),
+    /// `Result<T, E>`: `T` and `E`.
+    Result(&'a str, &'a str),
+    /// `Vec<Arc<T>>`.
+    VecOfArc(&'a str),
+    /// `Option<Arc<T>>`.
+    OptionOfArc(&'a str),
+}
+
+/// What `name` (as `std::any::type_name` spells it) wraps, if it is
+/// `Arc<T>`, `Result<T, E>`, `Vec<Arc<T>>` or `Option<Arc<T>>`.
+pub(crate) fn wrapped(name: &str) -> Option<Wrapped<'_>> {
+    const ARC: &str = "alloc::sync::Arc<";
+    let inside = |prefix: &str| name.strip_prefix(prefix)?.strip_suffix('>');
+    if let Some(t) = inside(ARC) {
+        return Some(Wrapped::Arc(t));
+    }
+    if let Some(t) = inside("alloc::vec::Vec<") {
+        return Some(Wrapped::VecOfArc(t.strip_prefix(ARC)?.strip_suffix('>')?));
+    }
+    if let Some(t) = inside("core::option::Option<") {
+        return Some(Wrapped::OptionOfArc(
+            t.strip_prefix(ARC)?.strip_suffix('>')?,
+        ));
+    }
+    let args = inside("core::result::Result<")?;
+    // The comma between `T` and `E`, outside any brackets of `T`.
+    let mut depth = 0i32;
+    let comma = args.char_indices().find(|&(_, ch)| {
+        match ch {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth -= 1,
+            _ => {}
+        }
+        ch == ',' && depth == 0
+    })?;
+    Some(Wrapped::Result(
+        &args[..comma.0],
+        args[comma.0 + 1..].trim_start(),
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -300,5 +348,32 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn wrappers_are_recognised_by_their_outermost_type() {
+        assert_eq!(
+            wrapped("alloc::sync::Arc<app::Pool>"),
+            Some(Wrapped::Arc("app::Pool"))
+        );
+        assert_eq!(
+            wrapped("core::result::Result<app::Pool<(u8, u16)>, alloc::string::String>"),
+            Some(Wrapped::Result(
+                "app::Pool<(u8, u16)>",
+                "alloc::string::String"
+            ))
+        );
+        assert_eq!(
+            wrapped("alloc::vec::Vec<alloc::sync::Arc<dyn app::Plugin>>"),
+            Some(Wrapped::VecOfArc("dyn app::Plugin"))
+        );
+        assert_eq!(
+            wrapped("core::option::Option<alloc::sync::Arc<app::Pool>>"),
+            Some(Wrapped::OptionOfArc("app::Pool"))
+        );
+        assert_eq!(wrapped("alloc::vec::Vec<u8>"), None);
+        assert_eq!(wrapped("app::Arc<app::Pool>"), None);
+        assert_eq!(wrapped("app::Pool"), None);
+        assert_eq!(wrapped("core::result::Result<u8>"), None);
     }
 }
