@@ -179,6 +179,95 @@ async fn dispose_error_debug_is_its_report() {
 }
 
 // ---------------------------------------------------------------------------
+// (5) A wrapper registered by mistake.
+
+#[test]
+fn a_factory_returning_an_arc_is_rejected_and_the_missing_service_points_at_it() {
+    let mut b = Container::builder();
+    let l_pool = line!() + 1;
+    b.singleton(|| Arc::new(Pool));
+    let l_repo = line!() + 1;
+    b.transient(|_p: Arc<Pool>| UserRepo);
+    let err = b.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "2 problems in the container:\n\
+             1. misconfigured [T0006]: singleton `alloc::sync::Arc<core_messages::app::Pool>`: \
+             the factory returns `Arc<Pool>`, so this registers \
+             `Arc<core_messages::app::Pool>`, not `core_messages::app::Pool` (which stays \
+             unregistered). Return `Pool` itself from the factory (the container puts it in an \
+             `Arc`); to register an `Arc` that already exists as `Pool`, use \
+             `.instance_arc(arc)`.\n   \
+             singleton `alloc::sync::Arc<core_messages::app::Pool>`  registered at {pool}\n\
+             2. missing dependency [T0002]: transient `core_messages::app::UserRepo` needs \
+             `Arc<core_messages::app::Pool>`, which is not registered.\n   \
+             Did you mean singleton `alloc::sync::Arc<core_messages::app::Pool>` (registered at \
+             {pool}), which registers the wrapper rather than `Pool` (see its T0006 problem)?\n   \
+             Register it (e.g. `.singleton(|| ...)` or `.instance(value)`), or take it as \
+             `Option<Arc<...>>` if it is optional.\n   \
+             transient `core_messages::app::UserRepo`  registered at {repo}",
+            pool = at(l_pool),
+            repo = at(l_repo),
+        )
+    );
+    assert_eq!(err.problems()[0].code(), "T0006");
+}
+
+#[test]
+fn an_instance_of_an_arc_is_rejected_with_instance_arc_as_the_fix() {
+    let mut b = Container::builder();
+    let l = line!() + 1;
+    b.instance(Arc::new(Pool));
+    let err = b.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n\
+             1. misconfigured [T0006]: singleton `alloc::sync::Arc<core_messages::app::Pool>`: \
+             `.instance(Arc::new(..))` registers `Arc<core_messages::app::Pool>`, not \
+             `core_messages::app::Pool` (which stays unregistered). Pass the value itself to \
+             `.instance(value)`; to register an `Arc` that already exists as `Pool`, use \
+             `.instance_arc(arc)`.\n   \
+             singleton `alloc::sync::Arc<core_messages::app::Pool>`  registered at {}",
+            at(l)
+        )
+    );
+    // The fix builds.
+    let mut fixed = Container::builder();
+    fixed.instance_arc(Arc::new(Pool));
+    fixed.build().unwrap().resolve::<Pool>().unwrap();
+}
+
+#[test]
+fn a_fallible_factory_registered_without_try_is_rejected_with_the_try_method() {
+    let mut b = Container::builder();
+    let l = line!() + 1;
+    b.scoped(|| -> Result<Session, Refused> { Ok(Session) });
+    let err = b.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n\
+             1. misconfigured [T0006]: scoped `core::result::Result<core_messages::app::Session, \
+             core_messages::Refused>`: the factory returns \
+             `Result<core_messages::app::Session, core_messages::Refused>` and was registered \
+             without `try_`, so this registers the `Result`, not `core_messages::app::Session`, \
+             and an `Err` would be served as a value. Register it with `try_scoped` (which \
+             registers `core_messages::app::Session`, and turns an `Err` into a failed \
+             resolution with the error as its source).\n   \
+             scoped `core::result::Result<core_messages::app::Session, core_messages::Refused>`  \
+             registered at {}",
+            at(l)
+        )
+    );
+    let Problem::Misconfigured { node, .. } = &err.problems()[0] else {
+        panic!("{err}")
+    };
+    assert_eq!(node.site().line(), l);
+}
+
+// ---------------------------------------------------------------------------
 // (6) `resolve` asked for the wrong shape.
 
 #[test]

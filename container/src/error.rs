@@ -62,7 +62,9 @@ pub enum Problem {
         dependency: &'static str,
         /// How it is depended on.
         kind: DependencyKind,
-        /// Registered services that look like what was meant, best first.
+        /// Registered services that look like what was meant, best first
+        /// (a registration of `Arc<T>` or `Result<T, E>` for a missing `T`
+        /// first of all).
         did_you_mean: Vec<String>,
     },
     /// `T0003`: services that depend on each other in a circle. The first
@@ -85,8 +87,9 @@ pub enum Problem {
         replacement: Node,
     },
     /// `T0006`: a registration or hook that cannot work as configured (a
-    /// disposer for an unregistered type, a reset hook on a service that is
-    /// not pooled, a pool of size 0, ...).
+    /// service registered as `Arc<T>` or `Result<T, E>` where `T` was meant,
+    /// a disposer for an unregistered type, a reset hook on a service that
+    /// is not pooled, a pool of size 0, ...).
     Misconfigured {
         /// The registration or hook.
         node: Node,

@@ -7,6 +7,7 @@
 //! instructions, and the edit distance of the rest is computed only inside
 //! the band of the largest distance still accepted.
 
+use crate::Lifetime;
 use crate::key::short_name;
 
 /// At most this many "did you mean" suggestions. A generic type registered
@@ -221,6 +222,84 @@ pub(crate) fn wrapped(name: &str) -> Option<Wrapped<'_>> {
     ))
 }
 
+/// How a registration makes its instance, for [`misregistered`].
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Made {
+    /// A ready value (`instance`).
+    Instance,
+    /// A sync factory.
+    Factory,
+    /// An async factory.
+    AsyncFactory,
+}
+
+/// If a registration of `name` registers `Arc<T>` or `Result<T, E>` where
+/// `T` was meant (a factory that returns an `Arc`, a fallible factory
+/// registered without `try_`, `.instance(Arc::new(x))`): `T`, and what
+/// happened and how to fix it.
+pub(crate) fn misregistered(
+    name: &'static str,
+    lifetime: Lifetime,
+    made: Made,
+) -> Option<(&'static str, String)> {
+    let instance = made == Made::Instance;
+    match wrapped(name)? {
+        Wrapped::Arc(t) => {
+            let short = short_name(t);
+            let (cause, fix) = if instance {
+                (
+                    "`.instance(Arc::new(..))` registers".to_owned(),
+                    "Pass the value itself to `.instance(value)`".to_owned(),
+                )
+            } else {
+                (
+                    format!("the factory returns `Arc<{short}>`, so this registers"),
+                    format!(
+                        "Return `{short}` itself from the factory (the container puts it in an `Arc`)"
+                    ),
+                )
+            };
+            let keep = if t.starts_with("dyn ") {
+                format!("`.bind_instance::<{t}>(arc)`")
+            } else {
+                "`.instance_arc(arc)`".to_owned()
+            };
+            Some((
+                t,
+                format!(
+                    "{cause} `Arc<{t}>`, not `{t}` (which stays unregistered). {fix}; to \
+                     register an `Arc` that already exists as `{short}`, use {keep}."
+                ),
+            ))
+        }
+        Wrapped::Result(t, e) if instance => Some((
+            t,
+            format!(
+                "`.instance(..)` was given a `Result`, so this registers `Result<{t}, {e}>`, \
+                 not `{t}`. Handle the error before registering, and pass the value: \
+                 `.instance(value?)`."
+            ),
+        )),
+        Wrapped::Result(t, e) => {
+            let asynch = if made == Made::AsyncFactory {
+                "_async"
+            } else {
+                ""
+            };
+            Some((
+                t,
+                format!(
+                    "the factory returns `Result<{t}, {e}>` and was registered without `try_`, \
+                     so this registers the `Result`, not `{t}`, and an `Err` would be served as \
+                     a value. Register it with `try_{lifetime}{asynch}` (which registers `{t}`, \
+                     and turns an `Err` into a failed resolution with the error as its source)."
+                ),
+            ))
+        }
+        Wrapped::VecOfArc(_) | Wrapped::OptionOfArc(_) => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -375,5 +454,50 @@ mod tests {
         assert_eq!(wrapped("app::Arc<app::Pool>"), None);
         assert_eq!(wrapped("app::Pool"), None);
         assert_eq!(wrapped("core::result::Result<u8>"), None);
+    }
+
+    #[test]
+    fn registrations_of_wrappers_name_the_call_to_use() {
+        use Lifetime::*;
+        let (t, why) =
+            misregistered("alloc::sync::Arc<app::Pool>", Singleton, Made::Factory).unwrap();
+        assert_eq!(t, "app::Pool");
+        assert_eq!(
+            why,
+            "the factory returns `Arc<Pool>`, so this registers `Arc<app::Pool>`, not `app::Pool` \
+             (which stays unregistered). Return `Pool` itself from the factory (the container \
+             puts it in an `Arc`); to register an `Arc` that already exists as `Pool`, use \
+             `.instance_arc(arc)`."
+        );
+        let (_, why) = misregistered(
+            "alloc::sync::Arc<dyn app::Mailer>",
+            Singleton,
+            Made::Instance,
+        )
+        .unwrap();
+        assert!(
+            why.contains("`.bind_instance::<dyn app::Mailer>(arc)`"),
+            "{why}"
+        );
+        let (t, why) = misregistered(
+            "core::result::Result<app::Pool, app::Error>",
+            Pooled,
+            Made::AsyncFactory,
+        )
+        .unwrap();
+        assert_eq!(t, "app::Pool");
+        assert!(why.contains("`try_pooled_async`"), "{why}");
+        let (_, why) =
+            misregistered("core::result::Result<u8, u16>", Scoped, Made::Factory).unwrap();
+        assert!(why.contains("`try_scoped`"), "{why}");
+        assert_eq!(misregistered("app::Pool", Scoped, Made::Factory), None);
+        assert_eq!(
+            misregistered(
+                "alloc::vec::Vec<alloc::sync::Arc<u8>>",
+                Scoped,
+                Made::Factory
+            ),
+            None
+        );
     }
 }

@@ -13,9 +13,10 @@ use std::sync::Arc;
 use crate::Lifetime;
 use crate::builder::{Hook, HookKind, Mode, RegExec, Registration, Settings};
 use crate::error::{DependencyKind, Problem};
-use crate::key::IdMap;
+use crate::key::{IdMap, short_name};
 use crate::node::Node;
 use crate::plan::{Edge, Exec, Plan, PoolSpec, Service, Target, suggest};
+use crate::suggest::{Made, misregistered};
 
 pub(crate) fn validate(
     regs: &[Arc<Registration>],
@@ -57,6 +58,24 @@ pub(crate) fn validate(
     }
     let n = active.len();
     let nodes: Vec<Node> = active.iter().map(|r| r.node).collect();
+    // A service registered wrapped (`Arc<T>`, `Result<T, E>`) by mistake:
+    // each is a problem, and a hint where `T` is missing.
+    let mut wrappers: Vec<(&'static str, Node)> = Vec::new();
+    for r in active.iter().filter(|r| !r.element) {
+        let made = match r.exec {
+            RegExec::Instance(_) => Made::Instance,
+            RegExec::Factory(_) => Made::Factory,
+            RegExec::AsyncFactory(_) => Made::AsyncFactory,
+            RegExec::Forward(_) => continue,
+        };
+        if let Some((inner, reason)) = misregistered(r.key.name, r.lifetime, made) {
+            wrappers.push((inner, r.node));
+            problems.push(Problem::Misconfigured {
+                node: r.node,
+                reason,
+            });
+        }
+    }
 
     // 2. Every declared dependency resolved to a service or a collection.
     let mut services: Vec<Service> = Vec::with_capacity(n);
@@ -81,6 +100,7 @@ pub(crate) fn validate(
                                 d.kind,
                                 &nodes,
                                 &collection_index,
+                                &wrappers,
                                 d.key.id,
                             ));
                         }
@@ -109,6 +129,7 @@ pub(crate) fn validate(
                         DependencyKind::Required,
                         &nodes,
                         &collection_index,
+                        &wrappers,
                         k.id,
                     );
                     if found.is_some()
@@ -326,9 +347,25 @@ fn missing(
     kind: DependencyKind,
     nodes: &[Node],
     collection_index: &IdMap<TypeId, u32>,
+    wrappers: &[(&'static str, Node)],
     id: TypeId,
 ) -> Problem {
-    let mut did_you_mean = suggest(name, nodes.iter().copied().filter(|n| *n != requester));
+    let mut did_you_mean: Vec<String> = wrappers
+        .iter()
+        .filter(|(inner, _)| *inner == name)
+        .map(|(_, w)| {
+            format!(
+                "{w} (registered at {}), which registers the wrapper rather than `{}` (see its \
+                 T0006 problem)",
+                w.site,
+                short_name(name)
+            )
+        })
+        .collect();
+    did_you_mean.extend(suggest(
+        name,
+        nodes.iter().copied().filter(|n| *n != requester),
+    ));
     if collection_index.contains_key(&id) {
         did_you_mean.push(format!(
             "`Vec<Arc<{name}>>` (it is registered as a collection with `collect`)"
