@@ -515,7 +515,7 @@ fn replacing_swaps_the_implementation_and_validates_the_replacement() {
         b.singleton(|| Engine);
     });
     let err = nothing.build().unwrap_err();
-    let [Problem::ReplacesNothing { replacement }] = err.problems() else {
+    let [Problem::ReplacesNothing { replacement, .. }] = err.problems() else {
         panic!("{err}")
     };
     assert_eq!(replacement.site().line(), l);

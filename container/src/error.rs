@@ -5,7 +5,7 @@ use std::fmt;
 use std::panic::Location;
 
 use crate::Lifetime;
-use crate::node::{Node, write_path, write_sites};
+use crate::node::{Node, Role, write_path, write_sites};
 
 /// How a service depends on another, as declared by a factory argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -85,6 +85,11 @@ pub enum Problem {
     ReplacesNothing {
         /// The replacing registration.
         replacement: Node,
+        /// The registrations that need it (depend on it, bind to it, hook
+        /// into it), in registration order. Since it is not registered,
+        /// they would each be a missing dependency; those knock-on problems
+        /// are reported here, under their cause, rather than on their own.
+        needed_by: Vec<Node>,
     },
     /// `T0006`: a registration or hook that cannot work as configured (a
     /// service registered as `Arc<T>` or `Result<T, E>` where `T` was meant,
@@ -176,7 +181,21 @@ impl fmt::Display for Problem {
                 if !did_you_mean.is_empty() {
                     write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;
                 }
-                if dependency.starts_with("dyn ") {
+                if matches!(requester.role, Role::Binding | Role::Element) {
+                    let what = match requester.role {
+                        Role::Binding => "binding",
+                        _ => "collection element",
+                    };
+                    write!(
+                        f,
+                        "\n{IND}A {what} serves a registered implementation: register `{}` itself \
+                         as well (e.g. `.singleton(|| ...)` or `.instance(value)`). In a test \
+                         override, register it next to the {what} inside `replace_or_add` (a \
+                         builder's `replacing_or_adding`): `replace` only swaps registrations \
+                         that exist.",
+                        crate::key::short_name(dependency)
+                    )?;
+                } else if dependency.starts_with("dyn ") {
                     write!(
                         f,
                         "\n{IND}Bind an implementation with `.bind::<{dependency}, Impl>(|s| s)`, \
@@ -218,15 +237,46 @@ impl fmt::Display for Problem {
                 )?;
                 write_sites(f, &[*first, *second], IND)
             }
-            Problem::ReplacesNothing { replacement } => {
+            Problem::ReplacesNothing {
+                replacement,
+                needed_by,
+            } => {
                 write!(
                     f,
                     "replacement of an unregistered service [T0005]: {replacement} replaces \
-                     nothing.\n{IND}Check the type (a typo, or the production wiring changed), \
-                     or register it inside `replacing_or_adding` (a test kernel's \
-                     `replace_or_add`) if the test means to add it."
+                     nothing"
                 )?;
-                write_sites(f, std::slice::from_ref(replacement), IND)
+                if needed_by.is_empty() {
+                    write!(
+                        f,
+                        ".\n{IND}Check the type (a typo, or the production wiring changed), or \
+                         register it inside `replacing_or_adding` (a test kernel's \
+                         `replace_or_add`) if the test means to add it."
+                    )?;
+                } else {
+                    write!(f, ", so it is not registered, and ")?;
+                    for (i, n) in needed_by.iter().enumerate() {
+                        match i {
+                            0 => {}
+                            _ if i + 1 == needed_by.len() => f.write_str(" and ")?,
+                            _ => f.write_str(", ")?,
+                        }
+                        write!(f, "{n}")?;
+                    }
+                    write!(
+                        f,
+                        " need{} it (not reported separately).\n{IND}`replace` only swaps \
+                         registrations that exist. To add `{}` (a fake's own type, next to the \
+                         binding that points at it), register it inside `replace_or_add` (a \
+                         builder's `replacing_or_adding`); otherwise check the type (a typo, or \
+                         the production wiring changed).",
+                        if needed_by.len() == 1 { "s" } else { "" },
+                        replacement.short_name()
+                    )?;
+                }
+                let mut nodes = vec![*replacement];
+                nodes.extend(needed_by.iter().copied());
+                write_sites(f, &nodes, IND)
             }
             Problem::Misconfigured { node, reason } => {
                 write!(f, "misconfigured [T0006]: {node}: {reason}")?;
@@ -285,9 +335,11 @@ pub struct BuildError {
 }
 
 impl BuildError {
-    /// Every problem found, in a stable order: duplicates, missing
-    /// dependencies, cycles, then captive dependencies, each in registration
-    /// order.
+    /// Every problem found, in a stable order: duplicates and replacements
+    /// of nothing, wrappers registered by mistake, missing dependencies and
+    /// other misconfigurations, cycles, then captive dependencies, each in
+    /// registration order. What only follows from another problem (a
+    /// binding to a replacement of nothing) is reported under it.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }

@@ -31,6 +31,9 @@ pub(crate) fn validate(
         IdMap::with_capacity_and_hasher(regs.len(), Default::default());
     let mut collection_index: IdMap<TypeId, u32> = IdMap::default();
     let mut collections: Vec<Vec<u32>> = Vec::new();
+    // Types whose only registration replaced nothing: what needs them is a
+    // knock-on of that problem (its index), reported under it.
+    let mut unplaced: IdMap<TypeId, usize> = IdMap::default();
     for r in regs {
         if r.element {
             let c = *collection_index.entry(r.key.id).or_insert_with(|| {
@@ -47,9 +50,13 @@ pub(crate) fn validate(
                 second: r.node,
             }),
             (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i as usize] = r,
-            (None, Mode::Replace) => problems.push(Problem::ReplacesNothing {
-                replacement: r.node,
-            }),
+            (None, Mode::Replace) => {
+                unplaced.entry(r.key.id).or_insert(problems.len());
+                problems.push(Problem::ReplacesNothing {
+                    replacement: r.node,
+                    needed_by: Vec::new(),
+                })
+            }
             (None, Mode::Add | Mode::ReplaceOrAdd) => {
                 index.insert(r.key.id, active.len() as u32);
                 active.push(r);
@@ -93,7 +100,9 @@ pub(crate) fn validate(
                 _ => match index.get(&d.key.id) {
                     Some(&t) => Target::Service(t),
                     None => {
-                        if d.kind != DependencyKind::Optional {
+                        if d.kind != DependencyKind::Optional
+                            && !knock_on(&mut problems, &unplaced, d.key.id, r.node)
+                        {
                             problems.push(missing(
                                 r.node,
                                 d.key.name,
@@ -121,6 +130,9 @@ pub(crate) fn validate(
             RegExec::Forward(k) => match index.get(&k.id) {
                 Some(&t) if !matches!(active[t as usize].exec, RegExec::Forward(_)) => {
                     Exec::Forward(t)
+                }
+                None if knock_on(&mut problems, &unplaced, k.id, r.node) => {
+                    Exec::Forward(NO_TARGET)
                 }
                 found => {
                     let mut p = missing(
@@ -186,7 +198,14 @@ pub(crate) fn validate(
             pool,
         });
     }
-    attach_hooks(hooks, &index, &mut services, &mut pools, &mut problems);
+    attach_hooks(
+        hooks,
+        &index,
+        &unplaced,
+        &mut services,
+        &mut pools,
+        &mut problems,
+    );
     let collections: Vec<Box<[u32]>> = collections.into_iter().map(Vec::into_boxed_slice).collect();
 
     // 3. The graph of held dependencies, as adjacency lists.
@@ -291,6 +310,7 @@ pub(crate) fn validate(
 fn attach_hooks(
     hooks: &[Hook],
     index: &IdMap<TypeId, u32>,
+    unplaced: &IdMap<TypeId, usize>,
     services: &mut [Service],
     pools: &mut [PoolSpec],
     problems: &mut Vec<Problem>,
@@ -301,6 +321,9 @@ fn attach_hooks(
             reason,
         };
         let Some(&i) = index.get(&h.key.id) else {
+            if knock_on(problems, unplaced, h.key.id, h.node) {
+                continue;
+            }
             problems.push(misconfigured(format!(
                 "`{}` is not registered; register it, or remove the hook",
                 h.key.name
@@ -338,6 +361,27 @@ fn attach_hooks(
             },
         }
     }
+}
+
+/// If `id` is not registered because its registration replaced nothing,
+/// records that `node` needs it, under that problem, and returns `true`.
+fn knock_on(
+    problems: &mut [Problem],
+    unplaced: &IdMap<TypeId, usize>,
+    id: TypeId,
+    node: Node,
+) -> bool {
+    let Some(&i) = unplaced.get(&id) else {
+        return false;
+    };
+    // A registration that needs it twice is listed once (its needs are
+    // checked one after the other).
+    if let Problem::ReplacesNothing { needed_by, .. } = &mut problems[i]
+        && needed_by.last() != Some(&node)
+    {
+        needed_by.push(node);
+    }
+    true
 }
 
 #[cold]
