@@ -109,9 +109,30 @@ fn ten_thousand_registrations_and_thirty_thousand_edges_validate() {
         .collect();
     assert_eq!(captive.len(), expected.len(), "{err}");
 
+    // One missing dependency: its "did you mean" looks at all 10,000 names
+    // (here every `L<_>` is named `L`, so five are found at once; a name
+    // like no other is compared with all of them).
+    struct Unlike;
+    let mut missing = graph(usize::MAX);
+    missing.transient(|_: Arc<L<40>>, _: Arc<Unlike>| H::<80>);
+    let start = Instant::now();
+    let err = missing.build().unwrap_err();
+    let with_missing = start.elapsed();
+    assert_eq!(err.problems().len(), 2, "{err}");
+    let suggested: Vec<usize> = err
+        .problems()
+        .iter()
+        .map(|p| match p {
+            Problem::Missing { did_you_mean, .. } => did_you_mean.len(),
+            other => panic!("{other}"),
+        })
+        .collect();
+    assert_eq!(suggested, [5, 0], "{err}");
+
     println!(
         "validation of 10,000 registrations / 29,720 edges: valid graph {valid:?} \
-         (build), graph with {} captive holders {invalid:?} (build error)",
+         (build), graph with {} captive holders {invalid:?} (build error), with two missing \
+         dependencies {with_missing:?} (build error)",
         expected.len()
     );
 }

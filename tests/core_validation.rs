@@ -76,8 +76,10 @@ fn captive_direct_names_both_ends_lifetimes_sites_and_a_fix() {
     let msg = err.to_string();
     let expected_head = "1 problem in the container:\n1. captive dependency [T0001]: \
         singleton `core_validation::Helper` -> scoped `core_validation::Session`.\n   \
-        A singleton would keep one `Session` alive for every scope at once. Make `Helper` \
-        scoped or transient, or give it a `ScopeFactory` and create a scope per operation.";
+        A singleton would keep one `Session` alive for every scope at once.\n   \
+        Make `Helper` scoped or transient, or inject `Factory<Session>` (it holds nothing) and \
+        create `Session` in a scope the caller passes (a `ScopeFactory` opens one per \
+        operation).";
     assert!(msg.starts_with(expected_head), "{msg}");
     assert!(msg.contains(&site(F, l_helper)), "{msg}");
     assert!(msg.contains(&site(F, l_session)), "{msg}");
@@ -513,7 +515,7 @@ fn replacing_swaps_the_implementation_and_validates_the_replacement() {
         b.singleton(|| Engine);
     });
     let err = nothing.build().unwrap_err();
-    let [Problem::ReplacesNothing { replacement }] = err.problems() else {
+    let [Problem::ReplacesNothing { replacement, .. }] = err.problems() else {
         panic!("{err}")
     };
     assert_eq!(replacement.site().line(), l);

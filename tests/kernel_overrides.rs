@@ -92,7 +92,7 @@ fn replacing_something_never_registered_is_an_error() {
     assert_eq!(err.problems().len(), 1, "{err}");
     let p = &err.problems()[0];
     assert_eq!(p.code(), "T0005");
-    let Problem::ReplacesNothing { replacement } = p else {
+    let Problem::ReplacesNothing { replacement, .. } = p else {
         panic!("unexpected problem: {p}")
     };
     assert_eq!(
@@ -110,6 +110,164 @@ fn replacing_something_never_registered_is_an_error() {
         b.singleton(|| NeverRegistered);
     });
     assert!(adding.build().unwrap().resolve::<NeverRegistered>().is_ok());
+}
+
+/// `file:line:col` lines of a message, one per node, aligned as
+/// `build()` prints them.
+fn site_lines(nodes: &[(String, u32, u32)]) -> String {
+    let width = nodes.iter().map(|(l, ..)| l.len()).max().unwrap_or(0);
+    nodes
+        .iter()
+        .map(|(label, line, col)| {
+            format!(
+                "\n   {label:<width$}  registered at {}:{line}:{col}",
+                file!()
+            )
+        })
+        .collect()
+}
+
+const MAILER: &str = "dyn kernel_overrides::kernel_support::Mailer";
+
+#[test]
+fn a_binding_to_a_fake_nobody_registered_says_to_register_the_fake_with_replace_or_add() {
+    // The fake's own type is new: only the binding replaces something.
+    let mut kernel = TestKernel::new(base());
+    let line = line!() + 2;
+    kernel.replace(|b| {
+        b.bind::<dyn Mailer, FakeMailer>(|m| m);
+    });
+    let err = kernel.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n1. missing dependency [T0002]: binding `{MAILER}` needs \
+             `Arc<kernel_overrides::FakeMailer>`, which is not registered.\n   A binding serves \
+             a registered implementation: register `FakeMailer` itself as well (e.g. \
+             `.singleton(|| ...)` or `.instance(value)`). In a test override, register it next \
+             to the binding inside `replace_or_add` (a builder's `replacing_or_adding`): \
+             `replace` only swaps registrations that exist.{}",
+            site_lines(&[(format!("binding `{MAILER}`"), line, 11)])
+        )
+    );
+}
+
+#[test]
+fn a_fake_registered_inside_replace_is_one_problem_with_what_needs_it() {
+    // The fake's own type inside `replace`: it replaces nothing (T0005), so
+    // the binding to it has no target; that knock-on is reported under its
+    // cause, not as a missing dependency of its own.
+    let mut kernel = TestKernel::new(base());
+    let (l_fake, l_bind) = (line!() + 2, line!() + 3);
+    kernel.replace(|b| {
+        b.singleton(FakeMailer::default);
+        b.bind::<dyn Mailer, FakeMailer>(|m| m);
+    });
+    let err = kernel.build().unwrap_err();
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "1 problem in the container:\n1. replacement of an unregistered service [T0005]: \
+             singleton `kernel_overrides::FakeMailer` replaces nothing, so it is not registered, \
+             and binding `{MAILER}` needs it (not reported separately).\n   `replace` only swaps \
+             registrations that exist. To add `FakeMailer` (a fake's own type, next to the \
+             binding that points at it), register it inside `replace_or_add` (a builder's \
+             `replacing_or_adding`); otherwise check the type (a typo, or the production wiring \
+             changed).{}",
+            site_lines(&[
+                (
+                    "singleton `kernel_overrides::FakeMailer`".to_owned(),
+                    l_fake,
+                    11
+                ),
+                (format!("binding `{MAILER}`"), l_bind, 11),
+            ])
+        )
+    );
+    let [
+        Problem::ReplacesNothing {
+            replacement,
+            needed_by,
+        },
+    ] = err.problems()
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(replacement.site().line(), l_fake);
+    assert_eq!(needed_by.len(), 1);
+    assert_eq!(needed_by[0].role(), Role::Binding);
+
+    // What the message says to do builds, and the fake is used.
+    let mut fixed = TestKernel::new(base());
+    fixed.replace_or_add(|b| {
+        b.singleton(FakeMailer::default);
+        b.bind::<dyn Mailer, FakeMailer>(|m| m);
+    });
+    let c = fixed.build().unwrap();
+    c.scope()
+        .resolve::<Signup>()
+        .unwrap()
+        .run("ada@example.com");
+    assert_eq!(
+        c.resolve::<FakeMailer>()
+            .unwrap()
+            .sent
+            .lock()
+            .unwrap()
+            .len(),
+        1
+    );
+}
+
+struct Auditor;
+
+#[test]
+fn knock_ons_are_grouped_but_independent_problems_are_still_reported() {
+    let mut kernel = TestKernel::new(base());
+    let (l_fake, l_bind, l_hook, l_session) = (line!() + 2, line!() + 3, line!() + 4, line!() + 6);
+    kernel.replace(|b| {
+        b.singleton(FakeMailer::default);
+        b.bind::<dyn Mailer, FakeMailer>(|m| m);
+        b.dispose_with::<FakeMailer, _, _, anyhow::Error>(|_| async { Ok(()) });
+        // Unrelated: this fake needs a type registered nowhere.
+        b.scoped(|pool: Arc<Pool>, _a: Arc<Auditor>| DbSession { id: 1, pool });
+    });
+    let err = kernel.build().unwrap_err();
+    let codes: Vec<_> = err.problems().iter().map(|p| p.code()).collect();
+    assert_eq!(codes, ["T0005", "T0002"], "{err}");
+    let Problem::ReplacesNothing { needed_by, .. } = &err.problems()[0] else {
+        panic!("{err}")
+    };
+    let needers: Vec<_> = needed_by
+        .iter()
+        .map(|n| (n.to_string(), n.site().line()))
+        .collect();
+    assert_eq!(
+        needers,
+        [
+            (format!("binding `{MAILER}`"), l_bind),
+            ("hook for `kernel_overrides::FakeMailer`".to_owned(), l_hook),
+        ]
+    );
+    let text = err.to_string();
+    assert!(
+        text.contains(&format!(
+            "binding `{MAILER}` and hook for `kernel_overrides::FakeMailer` need it (not \
+             reported separately)."
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!("{}:{l_fake}:11", file!())), "{text}");
+    let Problem::Missing {
+        requester,
+        dependency,
+        ..
+    } = &err.problems()[1]
+    else {
+        panic!("{err}")
+    };
+    assert_eq!(*dependency, std::any::type_name::<Auditor>());
+    assert_eq!(requester.site().line(), l_session);
 }
 
 #[test]

@@ -281,9 +281,19 @@ fn check_graph(g: &Graph) -> Result<bool, TestCaseError> {
             } => {
                 let dep = dependency_label(dependency);
                 missing.push((label(requester), dep, Kind::of(*kind)));
-                if let Label::Svc(_) = dep {
-                    check!(!did_you_mean.is_empty(), "every `S<_>` is named `S`: {p}");
+                // Every `S<_>` is named `S`: another registered one is
+                // suggested, never the requester itself.
+                let own = matches!(label(requester), Label::Svc(_));
+                if let Label::Svc(_) = dep
+                    && g.n() > usize::from(own)
+                {
+                    check!(!did_you_mean.is_empty(), "no `S<_>` suggested: {p}");
                 }
+                let me = format!("{requester} (registered at {})", requester.site());
+                check!(
+                    !did_you_mean.contains(&me),
+                    "the requester is suggested: {p}"
+                );
             }
             Problem::Captive { path } => {
                 let labels: Vec<Label> = path.iter().map(label).collect();

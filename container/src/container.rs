@@ -7,7 +7,7 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use crate::builder::ContainerBuilder;
 use crate::census::{Census, InstanceReport};
 use crate::erased::{Erased, TypedCell};
-use crate::error::{BuildError, ResolveError, ResolveErrorKind};
+use crate::error::{BuildError, ResolveError, ResolveErrorKind, write_causes};
 use crate::handles::ScopeFactory;
 use crate::lifetime::Lifetime;
 use crate::node::Node;
@@ -308,6 +308,10 @@ impl ContainerBuilder {
 /// failed was not tried: its error is
 /// [`DependencyFailed`](crate::ResolveErrorKind::DependencyFailed), and the
 /// report lists it under its cause.
+///
+/// Its [`Debug`](fmt::Debug) is the same report as its
+/// [`Display`](fmt::Display) (each failure with its `caused by: ...`
+/// chain); `{:#?}` prints the structure ([`errors`](WarmUpError::errors)).
 pub struct WarmUpError {
     errors: Vec<ResolveError>,
 }
@@ -370,11 +374,7 @@ impl fmt::Display for WarmUpError {
         f.write_str(":")?;
         for (i, e) in roots.iter().enumerate() {
             write!(f, "\n{}. {e}", i + 1)?;
-            let mut src = std::error::Error::source(*e);
-            while let Some(s) = src {
-                write!(f, "\n   caused by: {s}")?;
-                src = s.source();
-            }
+            write_causes(f, *e, "   ")?;
             let blocked: Vec<String> = self
                 .blocked_by(e.innermost())
                 .map(|b| format!("{b} (registered at {})", b.site()))
@@ -389,9 +389,13 @@ impl fmt::Display for WarmUpError {
 
 impl fmt::Debug for WarmUpError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("WarmUpError")
-            .field("errors", &self.errors)
-            .finish()
+        if f.alternate() {
+            f.debug_struct("WarmUpError")
+                .field("errors", &self.errors)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
     }
 }
 

@@ -4,7 +4,8 @@ use std::error::Error as StdError;
 use std::fmt;
 use std::panic::Location;
 
-use crate::node::{Node, write_path, write_sites};
+use crate::Lifetime;
+use crate::node::{Node, Role, write_path, write_sites};
 
 /// How a service depends on another, as declared by a factory argument.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -61,7 +62,9 @@ pub enum Problem {
         dependency: &'static str,
         /// How it is depended on.
         kind: DependencyKind,
-        /// Registered services that look like what was meant.
+        /// Registered services that look like what was meant, best first
+        /// (a registration of `Arc<T>` or `Result<T, E>` for a missing `T`
+        /// first of all).
         did_you_mean: Vec<String>,
     },
     /// `T0003`: services that depend on each other in a circle. The first
@@ -82,10 +85,16 @@ pub enum Problem {
     ReplacesNothing {
         /// The replacing registration.
         replacement: Node,
+        /// The registrations that need it (depend on it, bind to it, hook
+        /// into it), in registration order. Since it is not registered,
+        /// they would each be a missing dependency; those knock-on problems
+        /// are reported here, under their cause, rather than on their own.
+        needed_by: Vec<Node>,
     },
     /// `T0006`: a registration or hook that cannot work as configured (a
-    /// disposer for an unregistered type, a reset hook on a service that is
-    /// not pooled, a pool of size 0, ...).
+    /// service registered as `Arc<T>` or `Result<T, E>` where `T` was meant,
+    /// a disposer for an unregistered type, a reset hook on a service that
+    /// is not pooled, a pool of size 0, ...).
     Misconfigured {
         /// The registration or hook.
         node: Node,
@@ -99,7 +108,7 @@ pub enum Problem {
         subject: &'static str,
         /// Where `build_for` was called.
         requested_at: &'static Location<'static>,
-        /// Registered services that look like what was meant.
+        /// Registered services that look like what was meant, best first.
         did_you_mean: Vec<String>,
     },
 }
@@ -136,20 +145,25 @@ impl fmt::Display for Problem {
                 let captive = &path[path.len() - 1];
                 write!(f, "captive dependency [T0001]: ")?;
                 write_path(f, path)?;
-                let captive_life = captive.role.label();
+                let (holder_kind, per) = (
+                    match holder.lifetime() {
+                        Some(Lifetime::Singleton) => "singleton",
+                        Some(Lifetime::Pooled) => "pooled service",
+                        Some(Lifetime::Scoped) => "scoped service",
+                        _ => "service",
+                    },
+                    match captive.lifetime() {
+                        Some(Lifetime::Scoped | Lifetime::Pooled) => "scope",
+                        _ => "holder",
+                    },
+                );
+                let (h, c) = (holder.short_name(), captive.short_name());
                 write!(
                     f,
-                    ".\n{IND}A {} would keep one `{}` alive for every {} at once. \
-                     Make `{}` {captive_life} or transient, or give it a `ScopeFactory` \
-                     and create a scope per operation.",
-                    holder.role.label(),
-                    captive.short_name(),
-                    if captive_life == "scoped" {
-                        "scope"
-                    } else {
-                        "holder"
-                    },
-                    holder.short_name(),
+                    ".\n{IND}A {holder_kind} would keep one `{c}` alive for every {per} at once.\
+                     \n{IND}Make `{h}` scoped or transient, or inject `Factory<{c}>` (it holds \
+                     nothing) and create `{c}` in a scope the caller passes (a `ScopeFactory` \
+                     opens one per operation)."
                 )?;
                 write_sites(f, path, IND)
             }
@@ -167,7 +181,21 @@ impl fmt::Display for Problem {
                 if !did_you_mean.is_empty() {
                     write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;
                 }
-                if dependency.starts_with("dyn ") {
+                if matches!(requester.role, Role::Binding | Role::Element) {
+                    let what = match requester.role {
+                        Role::Binding => "binding",
+                        _ => "collection element",
+                    };
+                    write!(
+                        f,
+                        "\n{IND}A {what} serves a registered implementation: register `{}` itself \
+                         as well (e.g. `.singleton(|| ...)` or `.instance(value)`). In a test \
+                         override, register it next to the {what} inside `replace_or_add` (a \
+                         builder's `replacing_or_adding`): `replace` only swaps registrations \
+                         that exist.",
+                        crate::key::short_name(dependency)
+                    )?;
+                } else if dependency.starts_with("dyn ") {
                     write!(
                         f,
                         "\n{IND}Bind an implementation with `.bind::<{dependency}, Impl>(|s| s)`, \
@@ -209,15 +237,46 @@ impl fmt::Display for Problem {
                 )?;
                 write_sites(f, &[*first, *second], IND)
             }
-            Problem::ReplacesNothing { replacement } => {
+            Problem::ReplacesNothing {
+                replacement,
+                needed_by,
+            } => {
                 write!(
                     f,
                     "replacement of an unregistered service [T0005]: {replacement} replaces \
-                     nothing.\n{IND}Check the type (a typo, or the production wiring changed), \
-                     or register it inside `replacing_or_adding` (a test kernel's \
-                     `replace_or_add`) if the test means to add it."
+                     nothing"
                 )?;
-                write_sites(f, std::slice::from_ref(replacement), IND)
+                if needed_by.is_empty() {
+                    write!(
+                        f,
+                        ".\n{IND}Check the type (a typo, or the production wiring changed), or \
+                         register it inside `replacing_or_adding` (a test kernel's \
+                         `replace_or_add`) if the test means to add it."
+                    )?;
+                } else {
+                    write!(f, ", so it is not registered, and ")?;
+                    for (i, n) in needed_by.iter().enumerate() {
+                        match i {
+                            0 => {}
+                            _ if i + 1 == needed_by.len() => f.write_str(" and ")?,
+                            _ => f.write_str(", ")?,
+                        }
+                        write!(f, "{n}")?;
+                    }
+                    write!(
+                        f,
+                        " need{} it (not reported separately).\n{IND}`replace` only swaps \
+                         registrations that exist. To add `{}` (a fake's own type, next to the \
+                         binding that points at it), register it inside `replace_or_add` (a \
+                         builder's `replacing_or_adding`); otherwise check the type (a typo, or \
+                         the production wiring changed).",
+                        if needed_by.len() == 1 { "s" } else { "" },
+                        replacement.short_name()
+                    )?;
+                }
+                let mut nodes = vec![*replacement];
+                nodes.extend(needed_by.iter().copied());
+                write_sites(f, &nodes, IND)
             }
             Problem::Misconfigured { node, reason } => {
                 write!(f, "misconfigured [T0006]: {node}: {reason}")?;
@@ -265,15 +324,22 @@ impl fmt::Display for Problem {
 /// assert_eq!(err.problems().len(), 1);
 /// assert!(err.to_string().contains("captive dependency"));
 /// ```
-#[derive(Clone, Debug, PartialEq, Eq)]
+///
+/// Its [`Debug`](fmt::Debug) is the same report as its
+/// [`Display`](fmt::Display), so `.unwrap()`, `.expect(..)` and a `main`
+/// that returns `Result<(), Box<dyn Error>>` print something readable;
+/// `{:#?}` prints the structure ([`problems`](BuildError::problems)).
+#[derive(Clone, PartialEq, Eq)]
 pub struct BuildError {
     pub(crate) problems: Vec<Problem>,
 }
 
 impl BuildError {
-    /// Every problem found, in a stable order: duplicates, missing
-    /// dependencies, cycles, then captive dependencies, each in registration
-    /// order.
+    /// Every problem found, in a stable order: duplicates and replacements
+    /// of nothing, wrappers registered by mistake, missing dependencies and
+    /// other misconfigurations, cycles, then captive dependencies, each in
+    /// registration order. What only follows from another problem (a
+    /// binding to a replacement of nothing) is reported under it.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
     }
@@ -300,6 +366,20 @@ impl fmt::Display for BuildError {
     }
 }
 
+/// The report (as [`Display`](fmt::Display)); `{:#?}` prints the
+/// structure.
+impl fmt::Debug for BuildError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("BuildError")
+                .field("problems", &self.problems)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
+    }
+}
+
 impl StdError for BuildError {}
 
 /// Why a resolution failed. See [`ResolveError::kind`].
@@ -310,7 +390,9 @@ pub enum ResolveErrorKind {
     NotRegistered {
         /// The requested type.
         service: &'static str,
-        /// Registered services that look like what was meant.
+        /// The call that was meant, if the request had the wrong shape
+        /// (`Arc<T>`, `Vec<Arc<dyn T>>`), then registered services that
+        /// look like what was meant, best first.
         did_you_mean: Vec<String>,
     },
     /// A scoped service was requested outside a scope (from the container
@@ -440,13 +522,37 @@ impl ResolveError {
     }
 }
 
+/// The message (as [`Display`](fmt::Display)) followed by one
+/// `caused by: ...` line per error in the [`source`](StdError::source)
+/// chain, so `.unwrap()` and `?` out of `main` show why a factory failed;
+/// `{:#?}` prints the structure ([`kind`](ResolveError::kind) and
+/// [`path`](ResolveError::path)).
 impl fmt::Debug for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ResolveError")
-            .field("kind", &self.0.kind)
-            .field("path", &self.path())
-            .finish()
+        if f.alternate() {
+            return f
+                .debug_struct("ResolveError")
+                .field("kind", &self.0.kind)
+                .field("path", &self.path())
+                .finish();
+        }
+        write!(f, "{self}")?;
+        write_causes(f, self, "   ")
     }
+}
+
+/// Writes one `caused by: ...` line per error in `err`'s source chain.
+pub(crate) fn write_causes(
+    f: &mut fmt::Formatter<'_>,
+    err: &dyn StdError,
+    indent: &str,
+) -> fmt::Result {
+    let mut src = err.source();
+    while let Some(s) = src {
+        write!(f, "\n{indent}caused by: {s}")?;
+        src = s.source();
+    }
+    Ok(())
 }
 
 impl fmt::Display for ResolveError {

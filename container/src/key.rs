@@ -60,9 +60,11 @@ pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 /// The last path segment of a type name, without generics or `dyn `:
 /// `dyn app::Clock` -> `Clock`, `app::Repo<u8>` -> `Repo`.
 pub(crate) fn short_name(name: &str) -> &str {
-    let name = name.trim_start_matches("dyn ");
-    let head = name.split('<').next().unwrap_or(name);
-    head.rsplit("::").next().unwrap_or(head)
+    // One scan of bytes, no substring searcher: "did you mean" calls this
+    // for every registered name.
+    let name = name.strip_prefix("dyn ").unwrap_or(name);
+    let head = &name[..name.find('<').unwrap_or(name.len())];
+    &head[head.rfind(':').map_or(0, |i| i + 1)..]
 }
 
 #[cfg(test)]

@@ -164,6 +164,7 @@ mod key;
 mod lifetime;
 mod macros;
 mod node;
+mod suggest;
 // 2. registration
 mod builder;
 mod factory;

@@ -10,7 +10,8 @@ use crate::factory::{ErasedAsyncFactory, ErasedDisposer, ErasedFactory, ErasedRe
 use crate::inject::{Edge, Target};
 use crate::key::{IdMap, short_name};
 use crate::lifetime::Lifetime;
-use crate::node::Node;
+use crate::node::{Node, Role};
+use crate::suggest::Wrapped;
 
 /// The configuration of one pool.
 #[derive(Clone)]
@@ -113,7 +114,8 @@ impl Plan {
 
     #[cold]
     fn not_registered(&self, name: &'static str) -> ResolveError {
-        let did_you_mean = suggest(name, self.services.iter().map(|s| s.node));
+        let mut did_you_mean: Vec<String> = self.request_shape(name).into_iter().collect();
+        did_you_mean.extend(suggest(name, self.services.iter().map(|s| s.node)));
         ResolveError::new(ResolveErrorKind::NotRegistered {
             service: name,
             did_you_mean,
@@ -183,30 +185,40 @@ impl Plan {
         }
         order
     }
-}
 
-/// At most this many "did you mean" suggestions. A generic type registered
-/// with many parameters (`Repo<A>`, `Repo<B>`, ...) shares its short name
-/// with every instantiation: without a cap the message listed all of them,
-/// and the duplicate check made the error path quadratic (1.7 ms for one
-/// missing dependency among 1,000 `Svc<N>`, 10x the valid build).
-const MAX_SUGGESTIONS: usize = 5;
-
-/// Registered nodes whose short name matches `wanted`'s, described for a
-/// "did you mean" line (at most [`MAX_SUGGESTIONS`]).
-pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<String> {
-    let short = short_name(wanted);
-    let mut out: Vec<String> = Vec::new();
-    for n in nodes {
-        if out.len() == MAX_SUGGESTIONS {
-            break;
-        }
-        if n.name != wanted && short_name(n.name) == short {
-            let s = format!("{n} (registered at {})", n.site);
-            if !out.contains(&s) {
-                out.push(s);
-            }
+    /// The call that was meant, when `name` asks for a shape `resolve` does
+    /// not take: `Arc<T>` (resolve returns the `Arc`), `Option<Arc<T>>`,
+    /// or `Vec<Arc<T>>` of a collection.
+    fn request_shape(&self, name: &str) -> Option<String> {
+        let is = |t: &str, element: bool| {
+            self.services
+                .iter()
+                .any(|s| s.node.name == t && (s.node.role == Role::Element) == element)
+        };
+        match crate::suggest::wrapped(name)? {
+            Wrapped::Arc(t) if is(t, false) => Some(format!(
+                "`resolve::<{t}>()` (`resolve` returns an `Arc<{}>` already)",
+                short_name(t)
+            )),
+            Wrapped::OptionOfArc(t) if is(t, false) => Some(format!(
+                "`resolve::<{t}>().ok()` (`resolve` returns an `Arc<{}>` already)",
+                short_name(t)
+            )),
+            Wrapped::VecOfArc(t) if is(t, true) => Some(format!(
+                "`resolve_all::<{t}>()` (`{t}` is a collection, registered with `collect`; \
+                 `resolve_all` returns its `Vec<Arc<{}>>`)",
+                short_name(t)
+            )),
+            _ => None,
         }
     }
-    out
+}
+
+/// Registered nodes whose names look like `wanted`, described for a "did
+/// you mean" line, best first (see [`similar`](crate::suggest::similar)).
+pub(crate) fn suggest(wanted: &str, nodes: impl Iterator<Item = Node>) -> Vec<String> {
+    crate::suggest::similar(wanted, nodes, |n| n.name)
+        .into_iter()
+        .map(|n| format!("{n} (registered at {})", n.site))
+        .collect()
 }

@@ -13,10 +13,11 @@ use std::sync::Arc;
 use crate::builder::{Hook, HookKind, Mode, RegExec, Registration, Settings};
 use crate::error::{DependencyKind, Problem};
 use crate::inject::{Edge, Target};
-use crate::key::IdMap;
+use crate::key::{IdMap, short_name};
 use crate::lifetime::Lifetime;
 use crate::node::Node;
 use crate::plan::{Exec, Hooks, Plan, PoolSpec, Service, suggest};
+use crate::suggest::{Made, misregistered};
 
 pub(crate) fn validate(
     regs: &[Arc<Registration>],
@@ -31,6 +32,9 @@ pub(crate) fn validate(
         IdMap::with_capacity_and_hasher(regs.len(), Default::default());
     let mut collection_index: IdMap<TypeId, u32> = IdMap::default();
     let mut collections: Vec<Vec<u32>> = Vec::new();
+    // Types whose only registration replaced nothing: what needs them is a
+    // knock-on of that problem (its index), reported under it.
+    let mut unplaced: IdMap<TypeId, usize> = IdMap::default();
     for r in regs {
         if r.element {
             let c = *collection_index.entry(r.key.id).or_insert_with(|| {
@@ -47,9 +51,13 @@ pub(crate) fn validate(
                 second: r.node,
             }),
             (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i as usize] = r,
-            (None, Mode::Replace) => problems.push(Problem::ReplacesNothing {
-                replacement: r.node,
-            }),
+            (None, Mode::Replace) => {
+                unplaced.entry(r.key.id).or_insert(problems.len());
+                problems.push(Problem::ReplacesNothing {
+                    replacement: r.node,
+                    needed_by: Vec::new(),
+                })
+            }
             (None, Mode::Add | Mode::ReplaceOrAdd) => {
                 index.insert(r.key.id, active.len() as u32);
                 active.push(r);
@@ -58,6 +66,25 @@ pub(crate) fn validate(
     }
     let n = active.len();
     let nodes: Vec<Node> = active.iter().map(|r| r.node).collect();
+    // A service registered wrapped (`Arc<T>`, `Result<T, E>`) by mistake:
+    // each is a problem, and a hint where `T` is missing.
+    let mut wrappers: Vec<(&'static str, Node)> = Vec::new();
+    for r in active.iter().filter(|r| !r.element) {
+        let made = match r.exec {
+            RegExec::Instance(_) => Made::Instance,
+            RegExec::Factory(_) => Made::Factory,
+            RegExec::AsyncFactory(_) => Made::AsyncFactory,
+            // Supplied values are declared by their own type.
+            RegExec::Forward(_) | RegExec::Supplied => continue,
+        };
+        if let Some((inner, reason)) = misregistered(r.key.name, r.lifetime, made) {
+            wrappers.push((inner, r.node));
+            problems.push(Problem::Misconfigured {
+                node: r.node,
+                reason,
+            });
+        }
+    }
 
     // 2. Every declared dependency resolved to a service or a collection.
     let mut services: Vec<Service> = Vec::with_capacity(n);
@@ -75,13 +102,16 @@ pub(crate) fn validate(
                 _ => match index.get(&d.key.id) {
                     Some(&t) => Target::Service(t),
                     None => {
-                        if d.kind != DependencyKind::Optional {
+                        if d.kind != DependencyKind::Optional
+                            && !knock_on(&mut problems, &unplaced, d.key.id, r.node)
+                        {
                             problems.push(missing(
                                 r.node,
                                 d.key.name,
                                 d.kind,
                                 &nodes,
                                 &collection_index,
+                                &wrappers,
                                 d.key.id,
                             ));
                         }
@@ -105,6 +135,9 @@ pub(crate) fn validate(
                 Some(&t) if !matches!(active[t as usize].exec, RegExec::Forward(_)) => {
                     Exec::Forward(t)
                 }
+                None if knock_on(&mut problems, &unplaced, k.id, r.node) => {
+                    Exec::Forward(NO_TARGET)
+                }
                 found => {
                     let mut p = missing(
                         r.node,
@@ -112,6 +145,7 @@ pub(crate) fn validate(
                         DependencyKind::Required,
                         &nodes,
                         &collection_index,
+                        &wrappers,
                         k.id,
                     );
                     if found.is_some()
@@ -168,7 +202,14 @@ pub(crate) fn validate(
             pool,
         });
     }
-    attach_hooks(hooks, &index, &mut services, &mut pools, &mut problems);
+    attach_hooks(
+        hooks,
+        &index,
+        &unplaced,
+        &mut services,
+        &mut pools,
+        &mut problems,
+    );
     let collections: Vec<Box<[u32]>> = collections.into_iter().map(Vec::into_boxed_slice).collect();
 
     // 3. The graph of held dependencies, as adjacency lists.
@@ -286,6 +327,7 @@ pub(crate) fn validate(
 fn attach_hooks(
     hooks: &[Hook],
     index: &IdMap<TypeId, u32>,
+    unplaced: &IdMap<TypeId, usize>,
     services: &mut [Service],
     pools: &mut [PoolSpec],
     problems: &mut Vec<Problem>,
@@ -296,6 +338,9 @@ fn attach_hooks(
             reason,
         };
         let Some(&i) = index.get(&h.key.id) else {
+            if knock_on(problems, unplaced, h.key.id, h.node) {
+                continue;
+            }
             problems.push(misconfigured(format!(
                 "`{}` is not registered; register it, or remove the hook",
                 h.key.name
@@ -343,6 +388,27 @@ fn attach_hooks(
     }
 }
 
+/// If `id` is not registered because its registration replaced nothing,
+/// records that `node` needs it, under that problem, and returns `true`.
+fn knock_on(
+    problems: &mut [Problem],
+    unplaced: &IdMap<TypeId, usize>,
+    id: TypeId,
+    node: Node,
+) -> bool {
+    let Some(&i) = unplaced.get(&id) else {
+        return false;
+    };
+    // A registration that needs it twice is listed once (its needs are
+    // checked one after the other).
+    if let Problem::ReplacesNothing { needed_by, .. } = &mut problems[i]
+        && needed_by.last() != Some(&node)
+    {
+        needed_by.push(node);
+    }
+    true
+}
+
 #[cold]
 fn missing(
     requester: Node,
@@ -350,9 +416,25 @@ fn missing(
     kind: DependencyKind,
     nodes: &[Node],
     collection_index: &IdMap<TypeId, u32>,
+    wrappers: &[(&'static str, Node)],
     id: TypeId,
 ) -> Problem {
-    let mut did_you_mean = suggest(name, nodes.iter().copied());
+    let mut did_you_mean: Vec<String> = wrappers
+        .iter()
+        .filter(|(inner, _)| *inner == name)
+        .map(|(_, w)| {
+            format!(
+                "{w} (registered at {}), which registers the wrapper rather than `{}` (see its \
+                 T0006 problem)",
+                w.site,
+                short_name(name)
+            )
+        })
+        .collect();
+    did_you_mean.extend(suggest(
+        name,
+        nodes.iter().copied().filter(|n| *n != requester),
+    ));
     if collection_index.contains_key(&id) {
         did_you_mean.push(format!(
             "`Vec<Arc<{name}>>` (it is registered as a collection with `collect`)"

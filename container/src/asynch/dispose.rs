@@ -109,7 +109,10 @@ impl fmt::Display for DisposeFailure {
 
 /// Some async disposers failed, panicked, timed out or could not run.
 /// Every other disposer still ran, and every instance was still dropped.
-#[derive(Debug)]
+///
+/// Its [`Debug`](fmt::Debug) is the same report as its
+/// [`Display`](fmt::Display); `{:#?}` prints the structure
+/// ([`failures`](DisposeError::failures)).
 pub struct DisposeError {
     failures: Vec<DisposeFailure>,
 }
@@ -133,6 +136,18 @@ impl fmt::Display for DisposeError {
             write!(f, "\n{}. {x}", i + 1)?;
         }
         Ok(())
+    }
+}
+
+impl fmt::Debug for DisposeError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if f.alternate() {
+            f.debug_struct("DisposeError")
+                .field("failures", &self.failures)
+                .finish()
+        } else {
+            fmt::Display::fmt(self, f)
+        }
     }
 }
 

@@ -81,13 +81,14 @@ impl ContainerBuilder {
             // only from the subgraph; other hints are kept as they are.
             for p in &mut e.problems {
                 if let Problem::Missing {
+                    requester,
                     dependency,
                     did_you_mean,
                     ..
                 } = p
                 {
-                    let partial = missing_hints(&sub.regs, dependency);
-                    let mut hints = missing_hints(&self.regs, dependency);
+                    let partial = missing_hints(&sub.regs, dependency, requester);
+                    let mut hints = missing_hints(&self.regs, dependency, requester);
                     hints.extend(did_you_mean.drain(..).filter(|h| !partial.contains(h)));
                     *did_you_mean = hints;
                 }
@@ -99,8 +100,9 @@ impl ContainerBuilder {
 
 /// The "did you mean" lines the full build would give for a missing
 /// `dependency`: drawn from the registrations in effect (as the validator
-/// applies replacements), not only from the subgraph.
-fn missing_hints(regs: &[Arc<Registration>], dependency: &str) -> Vec<String> {
+/// applies replacements), not only from the subgraph; never the requester
+/// itself.
+fn missing_hints(regs: &[Arc<Registration>], dependency: &str, requester: &Node) -> Vec<String> {
     let mut active: Vec<Node> = Vec::with_capacity(regs.len());
     let mut at: HashMap<TypeId, usize> = HashMap::new();
     for r in regs {
@@ -117,7 +119,7 @@ fn missing_hints(regs: &[Arc<Registration>], dependency: &str) -> Vec<String> {
             _ => {}
         }
     }
-    let mut hints = suggest(dependency, active.into_iter());
+    let mut hints = suggest(dependency, active.into_iter().filter(|n| n != requester));
     if regs.iter().any(|r| r.element && r.key.name == dependency) {
         hints.push(format!(
             "`Vec<Arc<{dependency}>>` (it is registered as a collection with `collect`)"
