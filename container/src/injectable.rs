@@ -136,32 +136,37 @@ pub mod private {
 
     use crate::{Injectable, Lazy, Lifetime};
 
-    const CAP: usize = 512;
+    /// The longest path a [`Pin`] keeps, in bytes.
+    pub const PATH_CAP: usize = 512;
 
-    /// A string built during constant evaluation (there is no `String`
-    /// there). Text past its capacity is cut, ending in `...`.
+    /// The longest compile-time captive message, in bytes: room for a full
+    /// path and the lines around it.
+    pub const MESSAGE_CAP: usize = 1024;
+
+    /// A string of at most `N` bytes built during constant evaluation (there
+    /// is no `String` there). Text past its capacity is cut, ending in `...`.
     #[derive(Clone, Copy)]
-    pub struct Text {
-        buf: [u8; CAP],
+    pub struct Text<const N: usize> {
+        buf: [u8; N],
         len: usize,
     }
 
-    impl Text {
+    impl<const N: usize> Text<N> {
         /// An empty text.
-        pub const fn new() -> Text {
+        pub const fn new() -> Self {
             Text {
-                buf: [0; CAP],
+                buf: [0; N],
                 len: 0,
             }
         }
 
         /// `self` followed by `s`.
-        pub const fn push(mut self, s: &str) -> Text {
+        pub const fn push(mut self, s: &str) -> Self {
             let b = s.as_bytes();
             let mut i = 0;
-            if self.len + b.len() > CAP {
+            if self.len + b.len() > N {
                 // Cut on a char boundary, leaving room for "...".
-                let mut end = (CAP - 3).saturating_sub(self.len);
+                let mut end = (N - 3).saturating_sub(self.len);
                 while end > 0 && end < b.len() && (b[end] & 0xC0) == 0x80 {
                     end -= 1;
                 }
@@ -170,7 +175,7 @@ pub mod private {
                     self.len += 1;
                     i += 1;
                 }
-                while self.len < CAP {
+                while self.len < N {
                     self.buf[self.len] = b'.';
                     self.len += 1;
                 }
@@ -193,34 +198,39 @@ pub mod private {
         }
     }
 
-    impl Default for Text {
+    impl<const N: usize> Default for Text<N> {
         fn default() -> Self {
             Text::new()
         }
     }
 
     /// What a held instance keeps alive: the shortest cached lifetime the
-    /// types reveal, and the path to it (`transient `A` -> scoped `B``).
+    /// types reveal, the service that has it, and the path to it
+    /// (`transient `A` -> scoped `B``).
     #[derive(Clone, Copy)]
     pub struct Pin {
         lifetime: Option<Lifetime>,
-        path: Text,
+        /// The name of the service at the end of `path`.
+        captive: &'static str,
+        path: Text<PATH_CAP>,
     }
 
     impl Pin {
         /// Keeps nothing alive, or nothing the types reveal.
         pub const NONE: Pin = Pin {
             lifetime: None,
+            captive: "",
             path: Text::new(),
         };
 
         /// A cached service named `name`: it keeps itself alive.
-        pub const fn cached(lifetime: Lifetime, name: &str) -> Pin {
+        pub const fn cached(lifetime: Lifetime, name: &'static str) -> Pin {
             if lifetime.rank().is_none() {
                 return Pin::NONE;
             }
             Pin {
                 lifetime: Some(lifetime),
+                captive: name,
                 path: Text::new()
                     .push(lifetime.as_str())
                     .push(" `")
@@ -252,6 +262,7 @@ pub mod private {
             }
             Pin {
                 lifetime: self.lifetime,
+                captive: self.captive,
                 path: Text::new()
                     .push("transient `")
                     .push(name)
@@ -272,7 +283,14 @@ pub mod private {
     /// if what it keeps alive (`pin`) is shorter than a `lifetime` service
     /// may hold ([`Lifetime::min_held_rank`]: a pooled service, reused
     /// scope after scope, may hold only singletons).
-    pub const fn captive(lifetime: Lifetime, pin: Pin, holder: &str, field: &str) -> Option<Text> {
+    ///
+    /// The fix line is the advice `build()` gives for the same problem.
+    pub const fn captive(
+        lifetime: Lifetime,
+        pin: Pin,
+        holder: &str,
+        field: &str,
+    ) -> Option<Text<MESSAGE_CAP>> {
         let (Some(h), Some(p), Some(pinned)) =
             (lifetime.min_held_rank(), rank(pin.lifetime), pin.lifetime)
         else {
@@ -281,6 +299,8 @@ pub mod private {
         if p >= h {
             return None;
         }
+        // Whatever a holder may not hold is scoped or pooled, and a scoped
+        // service may hold both: the fix is always "scoped or transient".
         Some(
             Text::new()
                 .push("captive dependency: ")
@@ -299,12 +319,11 @@ pub mod private {
                 .push(pin.path.as_str())
                 .push("\n  fix: make `")
                 .push(holder)
-                .push("` ")
-                // Scoped holds scoped and pooled services alike.
-                .push(if p == 1 { "scoped" } else { pinned.as_str() })
-                .push(" or transient, or inject `Factory<_>` (it holds nothing) and create the ")
-                .push(pinned.as_str())
-                .push(" service in a scope the caller passes"),
+                .push("` scoped or transient, or inject `Factory<")
+                .push(pin.captive)
+                .push(">` (it holds nothing) and create `")
+                .push(pin.captive)
+                .push("` in a scope the caller passes (a `ScopeFactory` opens one per operation)"),
         )
     }
 
@@ -374,7 +393,7 @@ mod tests {
     #[test]
     fn text_cuts_at_a_char_boundary_and_marks_the_cut() {
         let long = "é".repeat(400); // 800 bytes
-        let t = Text::new().push("ab").push(&long).push("never");
+        let t = Text::<512>::new().push("ab").push(&long).push("never");
         let s = t.as_str();
         assert!(s.starts_with("abé"), "{s}");
         assert!(s.ends_with("..."), "{s}");
@@ -392,8 +411,54 @@ mod tests {
             msg.as_str(),
             "captive dependency: singleton `Helper` field `repo: Arc<Repo>` keeps a scoped \
              service alive\n  path: singleton `Helper` -> transient `Repo` -> scoped `Session`\n  \
-             fix: make `Helper` scoped or transient, or inject `Factory<_>` (it holds nothing) \
-             and create the scoped service in a scope the caller passes"
+             fix: make `Helper` scoped or transient, or inject `Factory<Session>` (it holds \
+             nothing) and create `Session` in a scope the caller passes (a `ScopeFactory` opens \
+             one per operation)"
+        );
+    }
+
+    #[test]
+    fn pooled_holders_and_pooled_captives_read_as_services() {
+        let scoped = Pin::cached(Lifetime::Scoped, "Session");
+        let msg = captive(Lifetime::Pooled, scoped, "Conn", "session: Arc<Session>")
+            .expect("a pooled service may hold only singletons");
+        assert_eq!(
+            msg.as_str(),
+            "captive dependency: pooled `Conn` field `session: Arc<Session>` keeps a scoped \
+             service alive\n  path: pooled `Conn` -> scoped `Session`\n  \
+             fix: make `Conn` scoped or transient, or inject `Factory<Session>` (it holds \
+             nothing) and create `Session` in a scope the caller passes (a `ScopeFactory` opens \
+             one per operation)"
+        );
+        let pooled = Pin::cached(Lifetime::Pooled, "Conn");
+        let msg = captive(Lifetime::Singleton, pooled, "Cache", "conn: Arc<Conn>")
+            .expect("a singleton may not hold a pooled service");
+        assert!(
+            msg.as_str().starts_with(
+                "captive dependency: singleton `Cache` field `conn: Arc<Conn>` keeps a pooled \
+                 service alive\n  path: singleton `Cache` -> pooled `Conn`\n  fix: make `Cache` \
+                 scoped or transient, or inject `Factory<Conn>`"
+            ),
+            "{}",
+            msg.as_str()
+        );
+    }
+
+    #[test]
+    fn a_long_path_is_cut_but_the_fix_line_stays() {
+        let mut pin = Pin::cached(Lifetime::Scoped, "Session");
+        for name in ["A", "B", "C", "D", "E", "F", "G", "H", "I", "J"].repeat(8) {
+            pin = pin.through(name);
+        }
+        let msg = captive(Lifetime::Singleton, pin, "Helper", "a: Arc<A>").expect("captive");
+        let s = msg.as_str();
+        assert!(
+            s.contains("...\n  fix: make `Helper` scoped or transient"),
+            "{s}"
+        );
+        assert!(
+            s.ends_with("(a `ScopeFactory` opens one per operation)"),
+            "{s}"
         );
     }
 
