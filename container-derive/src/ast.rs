@@ -1,7 +1,9 @@
 //! The input as a model: the struct, its attributes and its fields, each
 //! keeping its `syn` node for spans.
 
-use syn::{Data, DeriveInput, Fields, Member, Type};
+use proc_macro2::{TokenStream, TokenTree};
+use quote::ToTokens;
+use syn::{Data, DeriveInput, Fields, Ident, Member, Type};
 
 use crate::attr::{self, Attrs, FieldAttrs};
 use crate::ctxt::Ctxt;
@@ -83,4 +85,25 @@ impl<'a> Input<'a> {
     pub fn injected(&self) -> impl Iterator<Item = &Field<'a>> {
         self.fields.iter().filter(|f| f.attrs.sources.is_empty())
     }
+
+    /// The type parameters that an injected field's type names.
+    pub fn injected_params(&self) -> impl Iterator<Item = &'a Ident> + '_ {
+        self.original
+            .generics
+            .type_params()
+            .map(|p| &p.ident)
+            .filter(|p| self.injected().any(|f| mentions(f.ty, p)))
+    }
+}
+
+/// Whether `ty` names `param` anywhere.
+fn mentions(ty: &Type, param: &Ident) -> bool {
+    fn walk(tokens: TokenStream, param: &Ident) -> bool {
+        tokens.into_iter().any(|t| match t {
+            TokenTree::Ident(i) => i == *param,
+            TokenTree::Group(g) => walk(g.stream(), param),
+            _ => false,
+        })
+    }
+    walk(ty.to_token_stream(), param)
 }

@@ -134,7 +134,7 @@ pub mod private {
     use std::marker::PhantomData;
     use std::sync::Arc;
 
-    use crate::{Injectable, Lazy, Lifetime};
+    use crate::{Factory, Injectable, Lazy, Lifetime, ScopeFactory};
 
     /// The longest path a [`Pin`] keeps, in bytes.
     pub const PATH_CAP: usize = 512;
@@ -327,8 +327,18 @@ pub mod private {
         )
     }
 
-    /// A field type the derive injects. Asserted per field, at the field's
-    /// type, so that a type that cannot be injected is reported there.
+    /// A field type the derive injects: the forms of [`Inject`], with a
+    /// message for a field that is none of them.
+    ///
+    /// The factory the derive generates passes each injected field through
+    /// `<F as Field>::from_dep`, which is the only place that names `F` as
+    /// a dependency; the impl has no bound on `F`. So a field type that
+    /// cannot be injected is one error, at the field, and no `add::<T>()`
+    /// repeats it. (The factory's argument elements are left to inference:
+    /// for a bad `F`, `F::Dep` stays unknown, and the compiler's finding
+    /// about it is the same error at the same span, the field's type.)
+    ///
+    /// [`Inject`]: crate::Inject
     #[diagnostic::on_unimplemented(
         message = "field type `{Self}` cannot be injected",
         label = "not an injectable dependency",
@@ -337,12 +347,86 @@ pub mod private {
         note = "a field that is not a dependency takes `#[inject(default)]` (`Default::default()`) \
                 or `#[inject(with = path)]` (`path()`)"
     )]
-    pub trait Field {}
+    pub trait Field: Sized {
+        /// The field type as a factory argument (the field type itself).
+        type Dep: crate::Inject;
 
-    impl<T: crate::Inject> Field for T {}
+        /// The field's value from the factory argument.
+        fn from_dep(dep: Self::Dep) -> Self;
+    }
 
-    /// Compiles when `T` is an injectable field type.
-    pub const fn assert_field<T: Field>() {}
+    // Written out, not by a macro, so that the compiler's "`Field` is
+    // implemented for" hints point at readable lines.
+    impl<T: ?Sized + Send + Sync + 'static> Field for Arc<T> {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    impl<T: ?Sized + Send + Sync + 'static> Field for Option<Arc<T>> {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    impl<T: ?Sized + Send + Sync + 'static> Field for Vec<Arc<T>> {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    impl<T: ?Sized + Send + Sync + 'static> Field for Lazy<T> {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    impl<T: ?Sized + Send + Sync + 'static> Field for Factory<T> {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    impl Field for ScopeFactory {
+        type Dep = Self;
+
+        #[inline]
+        fn from_dep(dep: Self) -> Self {
+            dep
+        }
+    }
+
+    macro_rules! impl_field_tuple {
+        ($($A:ident),*) => {
+            #[diagnostic::do_not_recommend]
+            impl<$($A: Field),*> Field for ($($A,)*) {
+                type Dep = ($($A::Dep,)*);
+
+                #[allow(non_snake_case, clippy::unused_unit)]
+                #[inline]
+                fn from_dep(($($A,)*): Self::Dep) -> Self {
+                    ($($A::from_dep($A),)*)
+                }
+            }
+        };
+    }
+
+    crate::macros::all_tuples!(impl_field_tuple);
 
     /// `Probe::<F>::PIN`: what a field of type `F` keeps alive. The inherent
     /// consts below apply when `F` holds a derived type (they take
