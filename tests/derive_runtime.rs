@@ -132,10 +132,12 @@ struct Worker {
     scopes: ScopeFactory,
 }
 
-/// A generic service: its bounds are carried through.
+/// A generic service: its bounds are carried through. `C` is a `dyn Trait`
+/// here, so only `build()` can check what it keeps alive.
 #[derive(Injectable)]
 #[injectable(transient)]
 struct Repo<C: Clock + ?Sized> {
+    #[inject(checked_at_build)]
     clock: Arc<C>,
 }
 
@@ -331,6 +333,39 @@ fn build_validates_a_lifetime_override() {
         matches!(err.problems()[0], Problem::Captive { .. }),
         "{err}"
     );
+}
+
+/// A type parameter not bounded `Injectable`: the compiler cannot see what
+/// `S` is, so `add::<Cache<Uow>>()` compiles (the derive warns, unless the
+/// field says `#[inject(checked_at_build)]`), and `build()` catches it.
+#[derive(Injectable)]
+#[injectable(singleton)]
+#[allow(dead_code)] // only the graph matters here
+struct Cache<S: Send + Sync + 'static> {
+    #[inject(checked_at_build)]
+    source: Arc<S>,
+}
+
+#[derive(Injectable)]
+#[injectable(scoped)]
+struct Uow;
+
+#[test]
+fn build_catches_a_captive_behind_a_type_parameter_left_to_it() {
+    let err = Container::builder()
+        .add::<Uow>()
+        .add::<Cache<Uow>>()
+        .build()
+        .unwrap_err();
+    assert_eq!(err.problems().len(), 1, "{err}");
+    assert!(
+        matches!(err.problems()[0], Problem::Captive { .. }),
+        "{err}"
+    );
+    let text = err.to_string();
+    for part in ["Cache<derive_runtime::Uow>", "Uow", "T0001"] {
+        assert!(text.contains(part), "`{part}` missing from: {text}");
+    }
 }
 
 // --- Pooled ------------------------------------------------------------------

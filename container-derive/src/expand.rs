@@ -141,7 +141,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
     // A non-generic struct is checked where it is defined (by `cargo check`
     // too), in a constant of its own; `CHECK` is then empty. A generic
     // struct is checked where `add::<T>()` names its parameters, through
-    // `CHECK`, as far as its parameters are bounded `Injectable`.
+    // `CHECK`, as far as its parameters are bounded `Injectable` (the
+    // others get a warning, see `unseen_warnings`).
     let (check, run_check) = match (has_checks, input.is_generic()) {
         (false, _) => (quote!(()), None),
         (true, true) => {
@@ -168,6 +169,8 @@ fn expand(input: &Input<'_>) -> TokenStream {
             (quote!(()), Some(run))
         }
     };
+    let warnings = unseen_warnings(&krate, input);
+
     quote! {
         #[automatically_derived]
         impl #impl_generics #krate::Injectable for #ident #ty_generics #where_clause {
@@ -195,7 +198,163 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
         #run_check
+        #warnings
     }
+}
+
+/// The warnings about the compile-time captive check's blind spots (see
+/// [`Input::unseen_params`]):
+///
+/// - a field that holds a type parameter not bounded `Injectable` gets a
+///   warning that says how to let the check see it, unless it says
+///   `#[inject(checked_at_build)]`;
+/// - a field that says `#[inject(checked_at_build)]` but holds no such
+///   parameter gets a warning that the key silences nothing.
+///
+/// Whether a field holds the parameter itself is a question of types
+/// (`Arc<S>` behind an alias still holds `S`; `Arc<Vec<S>>` does not), so
+/// the derive asks the compiler: see [`unseen`].
+fn unseen_warnings(krate: &Path, input: &Input<'_>) -> Option<TokenStream> {
+    if !input.checks_fields() {
+        return None;
+    }
+    let name = input.original.ident.to_string();
+    let tenure = path_name(krate);
+    let warnings: Vec<TokenStream> = input
+        .injected()
+        .flat_map(|f| input.unseen_params(f).into_iter().map(move |p| (f, p)))
+        .filter_map(|(f, param)| {
+            let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
+            let (note, on_hold) = if f.attrs.checked_at_build.is_some() {
+                if input.unseen_params(f).len() > 1 {
+                    // `valid` reports it: no field holds two parameters.
+                    return None;
+                }
+                let note = format!(
+                    "`{name}` field `{desc}`: `#[inject(checked_at_build)]` has nothing to \
+                     silence: the derive warns only about a field that holds the type parameter \
+                     itself (`Arc<{param}>`, `Option<Arc<{param}>>`, `Vec<Arc<{param}>>` or \
+                     `Lazy<{param}>`), and this one does not. Remove the key"
+                );
+                (note, false)
+            } else {
+                (blind_spot_note(input, &name, &tenure, &desc, param), true)
+            };
+            Some(unseen(krate, input, f, param, &note, on_hold))
+        })
+        .collect();
+    (!warnings.is_empty()).then(|| quote!(#(#warnings)*))
+}
+
+/// The warning for a field `desc` of `name` that holds the type parameter
+/// `param`, not bounded `Injectable`.
+fn blind_spot_note(
+    input: &Input<'_>,
+    name: &str,
+    tenure: &str,
+    desc: &str,
+    param: &Ident,
+) -> String {
+    let bound = if input.maybe_unsized(param) {
+        format!("Bound it `{param}: {tenure}::Injectable` (a sized service, not a `dyn Trait`)")
+    } else {
+        format!("Bound it `{param}: {tenure}::Injectable`")
+    };
+    let what = match input.lifetime() {
+        Lifetime::Transient => format!(
+            "so a service holding `{name}<..>` is not checked for what `{param}` keeps alive. \
+             {bound} to let that service's check see it"
+        ),
+        lifetime => format!(
+            "so `cargo build` accepts a {} `{name}<..>` holding any `{param}`, even a scoped \
+             service. {bound} to check this field at `add::<{name}<..>>()` (during \
+             `cargo build`)",
+            lifetime.name()
+        ),
+    };
+    format!(
+        "`{name}` field `{desc}`: the compile-time captive check cannot see through the type \
+         parameter `{param}`, {what}, or mark the field `#[inject(checked_at_build)]` to leave it \
+         to `build()`, which checks it in any case"
+    )
+}
+
+/// A warning (`note`) at the field `f` when its type holds `param` itself
+/// (`on_hold`), or when it does not (`!on_hold`).
+///
+/// Stable Rust has no warning API for derives, so the warning is the use of
+/// a `#[deprecated]` constant whose note is the message, spanned at the
+/// field (the `proc-macro-warning` crate's trick). Which constant is used is
+/// decided by types: `CaptiveCheck<F, P>::BLIND_SPOT` is an inherent
+/// constant when the field type `F` is `Arc<P>`, `Option<Arc<P>>`,
+/// `Vec<Arc<P>>` or `Lazy<P>` (the forms `Probe` sees through), and the
+/// trait constant of `Fallback` otherwise; the one named by `on_hold`
+/// carries the note.
+fn unseen(
+    krate: &Path,
+    input: &Input<'_>,
+    f: &Field<'_>,
+    param: &Ident,
+    note: &str,
+    on_hold: bool,
+) -> TokenStream {
+    let deprecated = quote!(#[deprecated(note = #note)]);
+    let (held, fallback) = if on_hold {
+        (Some(&deprecated), None)
+    } else {
+        (None, Some(&deprecated))
+    };
+    let any = quote!(?::core::marker::Sized);
+    // `Lazy<P>` is well-formed only for such a `P`.
+    let lazy =
+        quote!(?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync + 'static);
+    let forms = [
+        (&any, quote!(::std::sync::Arc<P>)),
+        (&any, quote!(::core::option::Option<::std::sync::Arc<P>>)),
+        (&any, quote!(::std::vec::Vec<::std::sync::Arc<P>>)),
+        (&lazy, quote!(#krate::Lazy<P>)),
+    ];
+    let (bounds, forms): (Vec<_>, Vec<_>) = forms.into_iter().unzip();
+    let generics = &input.original.generics;
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let ty = f.ty;
+    // All at the field: the compiler does not report a use of a deprecated
+    // item whose span comes from the derive.
+    let use_it = quote_spanned!(field_span(f)=> <CaptiveCheck<#ty, #param>>::BLIND_SPOT);
+    quote! {
+        const _: () = {
+            struct CaptiveCheck<F: ?::core::marker::Sized, P: ?::core::marker::Sized>(
+                ::core::marker::PhantomData<(*const F, *const P)>,
+            );
+            trait Fallback {
+                #fallback
+                const BLIND_SPOT: () = ();
+            }
+            impl<F: ?::core::marker::Sized, P: ?::core::marker::Sized> Fallback
+                for CaptiveCheck<F, P> {}
+            #(
+                impl<P: #bounds> CaptiveCheck<#forms, P>
+                {
+                    #held
+                    const BLIND_SPOT: () = ();
+                }
+            )*
+            #[allow(dead_code, unused_imports)]
+            fn probe #impl_generics () #where_clause {
+                use Fallback as _;
+                let _ = #use_it;
+            }
+        };
+    }
+}
+
+/// A path as a person writes it, without a leading `::`.
+fn path_name(path: &Path) -> String {
+    let s = type_name(&Type::Path(syn::TypePath {
+        qself: None,
+        path: path.clone(),
+    }));
+    s.trim_start_matches("::").to_string()
 }
 
 fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {

@@ -81,12 +81,16 @@ struct Printer {
 }
 
 // Generic struct with bounds and a where clause, and a const parameter.
+// `C` is a `dyn Trait` here, which the compile-time check cannot see
+// through: `build()` checks the field (and without the key, the derive
+// warns).
 #[derive(Injectable)]
 #[injectable(transient)]
 struct Repo<C: ?Sized + Send + Sync + 'static, const N: usize>
 where
     C: Clock,
 {
+    #[inject(checked_at_build)]
     clock: Arc<C>,
 }
 
