@@ -32,21 +32,142 @@ use crate::{ContainerBuilder, Lifetime};
 /// # Ok::<(), Box<dyn std::error::Error>>(())
 /// ```
 ///
-/// # Compile-time checks, and what is left to `build()`
+/// # The attributes
+///
+/// On the struct, `#[injectable(..)]`:
+///
+/// | key | meaning |
+/// |---|---|
+/// | `singleton`, `scoped`, `pooled` or `transient` | the lifetime: exactly one, required (it is the one decision the derive cannot guess) |
+/// | `pooled = N` | pooled, at most `N` instances in the pool (plain `pooled`: [`ContainerBuilder::DEFAULT_POOL_SIZE`]) |
+/// | `provides = dyn Trait` | also resolvable as `Arc<dyn Trait>`, the same instance; repeatable |
+/// | `collect = dyn Trait` | also an element of `Vec<Arc<dyn Trait>>`, in registration order; repeatable |
+/// | `constructor = path` | built by `path(dep, ..) -> Self`, whose arguments are the dependencies, instead of field by field |
+/// | `try_constructor = path` | the same, with `path(dep, ..) -> Result<Self, E>`; an `Err` reaches `resolve` as the error's source |
+/// | `async_dispose` | the type implements [`AsyncDispose`](crate::AsyncDispose) (feature `tokio`), registered as its async disposer |
+/// | `crate = path` | where `tenure` is, when it is renamed or re-exported |
+///
+/// A `path` may also be written as a string: `constructor = "Self::new"`.
+///
+/// On a field, `#[inject(..)]` (not allowed with a constructor):
+///
+/// | key | meaning |
+/// |---|---|
+/// | none | injected; the field is `Arc<T>` (`T` may be `dyn Trait`), `Option<Arc<T>>`, `Vec<Arc<T>>`, [`Lazy<T>`](crate::Lazy), [`Factory<T>`](crate::Factory) or [`ScopeFactory`](crate::ScopeFactory) |
+/// | `default` | not injected: `Default::default()` |
+/// | `with = path` | not injected: `path()` |
+/// | `checked_at_build` | injected; it holds a type parameter that the compile-time captive check cannot see through, and that is accepted: no warning, `build()` checks it (see below) |
+///
+/// A generic struct keeps its own bounds, and the derive adds
+/// `S: Send + Sync + 'static` for each type parameter `S` that an injected
+/// field names (every injectable form needs that much). Lifetime parameters
+/// are an error: a service is `'static`.
+///
+/// A field type that cannot be injected is one error, at the field, with
+/// the hint to use `default` or `with`.
+///
+/// # When the compile-time captive check applies
 ///
 /// Each derived type carries its declared lifetime and, as a hidden
 /// constant, the shortest cached lifetime it keeps alive (itself when it is
-/// cached; the shortest of its fields when it is transient). The derive
-/// emits a constant per struct that fails to compile when a field keeps
-/// alive a service that lives shorter than its holder may hold, directly or
-/// through any chain of derived transients; the error points at the field.
+/// cached; the shortest of its fields when it is transient). From those,
+/// the derive checks each injected field that is `Arc<T>`,
+/// `Option<Arc<T>>`, `Vec<Arc<T>>` or `Lazy<T>` of an `Injectable` `T`: a
+/// field that keeps alive a service shorter-lived than its holder may hold,
+/// directly or through any chain of derived transients, is a compile error
+/// at that field, with the path and the fix. Exactly when:
 ///
-/// That is possible where the types say it: a field naming a derived type
-/// (`Arc<T>`, `Option<Arc<T>>`, `Vec<Arc<T>>`, `Lazy<T>` of a cached `T`).
-/// `Arc<dyn Trait>`, types registered with closures, constructor arguments
-/// and [`add_as`](ContainerBuilder::add_as) overrides are checked by
-/// `build()`, which checks every registration in any case. A generic struct
-/// is checked in `add::<T>()`, at `cargo build`.
+/// - **A non-generic struct** is checked where it is defined: `cargo check`
+///   and `cargo build` fail at the field.
+/// - **A generic struct** is checked where [`add`](ContainerBuilder::add)
+///   names its type parameters (`add::<Cache<Session>>()`): `cargo build`
+///   fails at the field; `cargo check` does not evaluate it. A field that
+///   holds a type parameter itself (`Arc<S>`, `Option<Arc<S>>`,
+///   `Vec<Arc<S>>`, `Lazy<S>`) is seen through only if `S` is bounded
+///   `Injectable` in the struct (`S: Injectable` in the parameter list or
+///   the where clause): on stable Rust a generic impl cannot ask whether an
+///   unbounded `S` is `Injectable`. Otherwise, in a singleton, pooled or
+///   transient struct (a scoped one may hold every cached lifetime), the
+///   derive warns at the field, naming `S`; `#[inject(checked_at_build)]`
+///   on the field accepts it and silences the warning. The warning is a
+///   `deprecated` lint (the only warning a derive can emit on stable Rust),
+///   reading "use of deprecated associated constant
+///   `..CaptiveCheck..::BLIND_SPOT`" followed by the message. The derive
+///   recognises the bound by its name: a bound through another trait
+///   (`S: MyService` with `trait MyService: Injectable`) lets the check
+///   see `S` but still gets the warning; write `S: Injectable` as well.
+/// - **Not at compile time**: `Arc<dyn Trait>` (the implementation is
+///   chosen at registration), types registered with closures, a
+///   constructor's arguments (a constructor struct pins only itself),
+///   `Lazy<T>` of a transient `T` (following it would loop on the cycles
+///   `Lazy` is there to break), and lifetimes changed by
+///   [`add_as`](ContainerBuilder::add_as).
+///
+/// `build()` checks every registration in any case, with the same rules.
+///
+/// ```compile_fail
+/// use std::sync::Arc;
+/// use tenure::Injectable;
+///
+/// #[derive(Injectable)]
+/// #[injectable(scoped)]
+/// struct Session;
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Helper { session: Arc<Session> } // error here: captive dependency
+/// ```
+///
+/// A generic struct, and what `build()` catches when the compiler cannot:
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::{Container, Injectable, Problem};
+///
+/// #[derive(Injectable)]
+/// #[injectable(scoped)]
+/// struct Session;
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Config;
+///
+/// // Checked at `add::<Cache<..>>()`: `add::<Cache<Session>>()` would not
+/// // compile.
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Cache<S: Injectable> { source: Arc<S> }
+///
+/// // Left to `build()`: no compile-time check, no warning.
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Loose<S> {
+///     #[inject(checked_at_build)]
+///     source: Arc<S>,
+/// }
+///
+/// let c = Container::builder().add::<Config>().add::<Cache<Config>>().build()?;
+/// # let _ = &c.resolve::<Cache<Config>>()?.source;
+/// let err = Container::builder()
+///     .add::<Session>()
+///     .add::<Loose<Session>>()
+///     .build()
+///     .unwrap_err();
+/// assert!(matches!(err.problems(), [Problem::Captive { .. }]));
+/// # Ok::<(), Box<dyn std::error::Error>>(())
+/// ```
+///
+/// Without `checked_at_build`, `Loose` warns (denied here):
+///
+/// ```compile_fail
+/// #![deny(deprecated)]
+/// use std::sync::Arc;
+/// use tenure::Injectable;
+///
+/// #[derive(Injectable)]
+/// #[injectable(singleton)]
+/// struct Loose<S> { source: Arc<S> }
+/// ```
 ///
 /// The hidden items are the derive's interface to tenure; they are not
 /// meant to be written by hand and may change in any release.
@@ -88,10 +209,11 @@ impl ContainerBuilder {
     /// that calls `add`.
     ///
     /// For a generic `T`, this is also where the compile-time captive check
-    /// runs (the derive cannot see through type parameters, the call site
-    /// can): a captive dependency fails `cargo build` here. `cargo check`
-    /// does not evaluate it; `build()` reports the same problem at run time
-    /// in any case.
+    /// runs, through the type parameters bounded `Injectable` (see
+    /// [`Injectable`], "When the compile-time captive check applies"): a
+    /// captive dependency fails `cargo build` here, at the field.
+    /// `cargo check` does not evaluate it; `build()` reports the same
+    /// problem at run time in any case.
     #[track_caller]
     pub fn add<T: Injectable>(&mut self) -> &mut Self {
         const { T::CHECK };
