@@ -147,6 +147,9 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
             match meta.path.get_ident() {
                 Some(key) if key == "default" => out.sources.push(Source::Default(key.clone())),
                 Some(key) if key == "checked_at_build" => {
+                    if out.checked_at_build.is_some() {
+                        cx.error_spanned_by(key, "`checked_at_build` is given twice");
+                    }
                     out.checked_at_build = Some(key.clone());
                 }
                 Some(key) if key == "with" => {

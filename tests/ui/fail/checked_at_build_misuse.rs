@@ -34,6 +34,9 @@ struct Cache<S: Send + Sync + 'static, S2: Send + Sync + 'static, T: Injectable>
     // Two parameters: holds neither itself.
     #[inject(checked_at_build)]
     pair: Arc<(S, S2)>,
+    // Given twice.
+    #[inject(checked_at_build, checked_at_build)]
+    twice: Arc<S>,
 }
 
 // The attributes are fine here; the types tell that the key does nothing.
