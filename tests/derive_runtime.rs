@@ -5,7 +5,7 @@
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenure::{Container, Factory, Injectable, Lazy, Lifetime, Problem, ScopeFactory};
+use tenure::{BuildError, Container, Factory, Injectable, Lazy, Lifetime, Problem, ScopeFactory};
 
 trait Clock: Send + Sync {
     fn now(&self) -> u64;
@@ -132,10 +132,12 @@ struct Worker {
     scopes: ScopeFactory,
 }
 
-/// A generic service: its bounds are carried through.
+/// A generic service: its bounds are carried through. `C` is a `dyn Trait`
+/// here, so only `build()` can check what it keeps alive.
 #[derive(Injectable)]
 #[injectable(transient)]
 struct Repo<C: Clock + ?Sized> {
+    #[inject(checked_at_build)]
     clock: Arc<C>,
 }
 
@@ -285,19 +287,28 @@ fn build_catches_a_captive_through_a_dyn_trait_binding() {
         .add::<Billing>()
         .build()
         .unwrap_err();
+    assert_one_captive(
+        &err,
+        &[
+            "Billing",
+            "Accounts",
+            "dyn derive_runtime::Store",
+            "DbStore",
+            "T0001",
+        ],
+    );
+}
+
+/// `err` holds exactly one problem, a captive dependency whose message has
+/// every one of `parts`.
+fn assert_one_captive(err: &BuildError, parts: &[&str]) {
     assert_eq!(err.problems().len(), 1, "{err}");
     assert!(
         matches!(err.problems()[0], Problem::Captive { .. }),
         "{err}"
     );
     let text = err.to_string();
-    for part in [
-        "Billing",
-        "Accounts",
-        "dyn derive_runtime::Store",
-        "DbStore",
-        "T0001",
-    ] {
+    for part in parts {
         assert!(text.contains(part), "`{part}` missing from: {text}");
     }
 }
@@ -331,6 +342,31 @@ fn build_validates_a_lifetime_override() {
         matches!(err.problems()[0], Problem::Captive { .. }),
         "{err}"
     );
+}
+
+/// A type parameter not bounded `Injectable`: the compiler cannot see what
+/// `S` is, so `add::<Cache<Uow>>()` compiles (the derive warns, unless the
+/// field says `#[inject(checked_at_build)]`), and `build()` catches it.
+#[derive(Injectable)]
+#[injectable(singleton)]
+#[allow(dead_code)] // only the graph matters here
+struct Cache<S: Send + Sync + 'static> {
+    #[inject(checked_at_build)]
+    source: Arc<S>,
+}
+
+#[derive(Injectable)]
+#[injectable(scoped)]
+struct Uow;
+
+#[test]
+fn build_catches_a_captive_behind_a_type_parameter_left_to_it() {
+    let err = Container::builder()
+        .add::<Uow>()
+        .add::<Cache<Uow>>()
+        .build()
+        .unwrap_err();
+    assert_one_captive(&err, &["Cache<derive_runtime::Uow>", "T0001"]);
 }
 
 // --- Pooled ------------------------------------------------------------------

@@ -66,11 +66,17 @@ pub struct FieldAttrs {
     /// The first `#[inject]` attribute, if any.
     pub attr: Option<Attribute>,
     pub sources: Vec<Source>,
+    /// `checked_at_build`: the compile-time captive check cannot see
+    /// through this field's type parameters, and that is accepted (no
+    /// warning); `build()` checks the field.
+    pub checked_at_build: Option<Ident>,
 }
 
 const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
                            `collect = dyn Trait`, `constructor = path`, `try_constructor = path`, \
                            `async_dispose` or `crate = path`";
+
+const FIELD_KEYS: &str = "`default`, `with = path` or `checked_at_build`";
 
 pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
     let mut out = Attrs::default();
@@ -132,19 +138,26 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
         if let Err(err) = attr.meta.require_list() {
             cx.syn_error(syn::Error::new(
                 err.span(),
-                "expected `#[inject(default)]` or `#[inject(with = path)]`",
+                "expected `#[inject(default)]`, `#[inject(with = path)]` or \
+                 `#[inject(checked_at_build)]`",
             ));
             continue;
         }
         let result = attr.parse_nested_meta(|meta| {
             match meta.path.get_ident() {
                 Some(key) if key == "default" => out.sources.push(Source::Default(key.clone())),
+                Some(key) if key == "checked_at_build" => {
+                    if out.checked_at_build.is_some() {
+                        cx.error_spanned_by(key, "`checked_at_build` is given twice");
+                    }
+                    out.checked_at_build = Some(key.clone());
+                }
                 Some(key) if key == "with" => {
                     let key = key.clone();
                     let path = path_value(meta.value()?)?;
                     out.sources.push(Source::With(key, path));
                 }
-                _ => unknown(cx, &meta, "#[inject(..)]", "`default` or `with = path`")?,
+                _ => unknown(cx, &meta, "#[inject(..)]", FIELD_KEYS)?,
             }
             Ok(())
         });

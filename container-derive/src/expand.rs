@@ -1,8 +1,8 @@
 //! Code generation: the `Injectable` impl and, for a non-generic struct,
 //! the constant that runs its compile-time captive check.
 
-use proc_macro2::{Span, TokenStream, TokenTree};
-use quote::{ToTokens, format_ident, quote, quote_spanned};
+use proc_macro2::{Literal, Span, TokenStream};
+use quote::{ToTokens, quote, quote_spanned};
 use syn::spanned::Spanned;
 use syn::{DeriveInput, Ident, Member, Path, Type};
 
@@ -68,26 +68,27 @@ fn expand(input: &Input<'_>) -> TokenStream {
     let lifetime = lifetime_tokens(&krate, input.lifetime());
     let constructor = input.attrs.constructors.first();
 
-    // Bounds: each injected field type is a dependency. For a generic
-    // struct these carry the bounds the impl needs.
+    // No bound per field: the factory passes each injected field through
+    // `<F as Field>::from_dep`, which the compiler checks where the struct
+    // is defined, at the field. A field that cannot be injected is then one
+    // error, there; as a bound of the impl it would be a second error at
+    // every `add::<T>()`. What every injectable form needs of a type
+    // parameter it names is `Send + Sync + 'static`: that much is carried
+    // into the impl, so that the struct need not say it.
     let mut where_clause = where_clause
         .cloned()
         .unwrap_or_else(|| syn::parse_quote!(where));
-    if constructor.is_none() {
-        for f in input.injected() {
-            let ty = f.ty;
-            // Higher-ranked, so that a wrong field type is not a second
-            // error here (rustc checks only bounds without any variable at
-            // the definition); the assertion below reports it at the type.
-            where_clause
-                .predicates
-                .push(syn::parse_quote!(for<'__tenure> #ty: #krate::Inject));
-        }
-    }
     if input.is_generic() {
         where_clause
             .predicates
             .push(syn::parse_quote!(Self: ::core::marker::Send + ::core::marker::Sync + 'static));
+    }
+    if constructor.is_none() {
+        for param in input.injected_params() {
+            where_clause.predicates.push(syn::parse_quote!(
+                #param: ::core::marker::Send + ::core::marker::Sync + 'static
+            ));
+        }
     }
 
     let (pin, register) = match constructor {
@@ -108,7 +109,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             (pin, register)
         }
         None => {
-            let factory = factory_tokens(input);
+            let factory = factory_tokens(&krate, input);
             let register = register_call(&krate, input, factory, false, quote!(register));
             (pin_tokens(&krate, input, &name), register)
         }
@@ -137,10 +138,11 @@ fn expand(input: &Input<'_>) -> TokenStream {
         }
     });
 
-    // A non-generic struct is checked where it is defined, in a constant
-    // that does not depend on the impl (so a field that cannot be injected
-    // is one error, not two); `CHECK` is then empty. A generic struct is
-    // checked where `add::<T>()` names its parameters, through `CHECK`.
+    // A non-generic struct is checked where it is defined (by `cargo check`
+    // too), in a constant of its own; `CHECK` is then empty. A generic
+    // struct is checked where `add::<T>()` names its parameters, through
+    // `CHECK`, as far as its parameters are bounded `Injectable` (the
+    // others get a warning, see `unseen_warnings`).
     let (check, run_check) = match (has_checks, input.is_generic()) {
         (false, _) => (quote!(()), None),
         (true, true) => {
@@ -167,26 +169,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             (quote!(()), Some(run))
         }
     };
-    let assert_fields = constructor.is_none().then(|| {
-        // A type that names a type parameter is checked by the impl's
-        // bounds instead, where `add::<T>()` instantiates it.
-        let params: Vec<String> = input
-            .original
-            .generics
-            .type_params()
-            .map(|p| p.ident.to_string())
-            .collect();
-        let asserts = input
-            .injected()
-            .filter(|f| !mentions(f.ty, &params))
-            .map(|f| {
-                let ty = f.ty;
-                quote_spanned!(ty.span()=> #krate::__private::assert_field::<#ty>();)
-            });
-        quote! {
-            const _: () = { #(#asserts)* };
-        }
-    });
+    let warnings = unseen_warnings(&krate, input);
 
     quote! {
         #[automatically_derived]
@@ -215,8 +198,163 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         }
         #run_check
-        #assert_fields
+        #warnings
     }
+}
+
+/// The warnings about the compile-time captive check's blind spots (see
+/// [`Input::unseen_params`]):
+///
+/// - a field that holds a type parameter not bounded `Injectable` gets a
+///   warning that says how to let the check see it, unless it says
+///   `#[inject(checked_at_build)]`;
+/// - a field that says `#[inject(checked_at_build)]` but holds no such
+///   parameter gets a warning that the key silences nothing.
+///
+/// Whether a field holds the parameter itself is a question of types
+/// (`Arc<S>` behind an alias still holds `S`; `Arc<Vec<S>>` does not), so
+/// the derive asks the compiler: see [`unseen`].
+fn unseen_warnings(krate: &Path, input: &Input<'_>) -> Option<TokenStream> {
+    if !input.checks_fields() {
+        return None;
+    }
+    let name = input.original.ident.to_string();
+    let tenure = path_name(krate);
+    let warnings: Vec<TokenStream> = input
+        .injected()
+        .flat_map(|f| input.unseen_params(f).into_iter().map(move |p| (f, p)))
+        .filter_map(|(f, param)| {
+            let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
+            let (note, on_hold) = if f.attrs.checked_at_build.is_some() {
+                if input.unseen_params(f).len() > 1 {
+                    // `valid` reports it: no field holds two parameters.
+                    return None;
+                }
+                let note = format!(
+                    "`{name}` field `{desc}`: `#[inject(checked_at_build)]` has nothing to \
+                     silence: the derive warns only about a field that holds the type parameter \
+                     itself (`Arc<{param}>`, `Option<Arc<{param}>>`, `Vec<Arc<{param}>>` or \
+                     `Lazy<{param}>`), and this one does not. Remove the key"
+                );
+                (note, false)
+            } else {
+                (blind_spot_note(input, &name, &tenure, &desc, param), true)
+            };
+            Some(unseen(krate, input, f, param, &note, on_hold))
+        })
+        .collect();
+    (!warnings.is_empty()).then(|| quote!(#(#warnings)*))
+}
+
+/// The warning for a field `desc` of `name` that holds the type parameter
+/// `param`, not bounded `Injectable`.
+fn blind_spot_note(
+    input: &Input<'_>,
+    name: &str,
+    tenure: &str,
+    desc: &str,
+    param: &Ident,
+) -> String {
+    let bound = if input.maybe_unsized(param) {
+        format!("Bound it `{param}: {tenure}::Injectable` (a sized service, not a `dyn Trait`)")
+    } else {
+        format!("Bound it `{param}: {tenure}::Injectable`")
+    };
+    let what = match input.lifetime() {
+        Lifetime::Transient => format!(
+            "so a service holding `{name}<..>` is not checked for what `{param}` keeps alive. \
+             {bound} to let that service's check see it"
+        ),
+        lifetime => format!(
+            "so `cargo build` accepts a {} `{name}<..>` holding any `{param}`, even a scoped \
+             service. {bound} to check this field at `add::<{name}<..>>()` (during \
+             `cargo build`)",
+            lifetime.name()
+        ),
+    };
+    format!(
+        "`{name}` field `{desc}`: the compile-time captive check cannot see through the type \
+         parameter `{param}`, {what}, or mark the field `#[inject(checked_at_build)]` to leave it \
+         to `build()`, which checks it in any case"
+    )
+}
+
+/// A warning (`note`) at the field `f` when its type holds `param` itself
+/// (`on_hold`), or when it does not (`!on_hold`).
+///
+/// Stable Rust has no warning API for derives, so the warning is the use of
+/// a `#[deprecated]` constant whose note is the message, spanned at the
+/// field (the `proc-macro-warning` crate's trick). Which constant is used is
+/// decided by types: `CaptiveCheck<F, P>::BLIND_SPOT` is an inherent
+/// constant when the field type `F` is `Arc<P>`, `Option<Arc<P>>`,
+/// `Vec<Arc<P>>` or `Lazy<P>` (the forms `Probe` sees through), and the
+/// trait constant of `Fallback` otherwise; the one named by `on_hold`
+/// carries the note.
+fn unseen(
+    krate: &Path,
+    input: &Input<'_>,
+    f: &Field<'_>,
+    param: &Ident,
+    note: &str,
+    on_hold: bool,
+) -> TokenStream {
+    let deprecated = quote!(#[deprecated(note = #note)]);
+    let (held, fallback) = if on_hold {
+        (Some(&deprecated), None)
+    } else {
+        (None, Some(&deprecated))
+    };
+    let any = quote!(?::core::marker::Sized);
+    // `Lazy<P>` is well-formed only for such a `P`.
+    let lazy =
+        quote!(?::core::marker::Sized + ::core::marker::Send + ::core::marker::Sync + 'static);
+    let forms = [
+        (&any, quote!(::std::sync::Arc<P>)),
+        (&any, quote!(::core::option::Option<::std::sync::Arc<P>>)),
+        (&any, quote!(::std::vec::Vec<::std::sync::Arc<P>>)),
+        (&lazy, quote!(#krate::Lazy<P>)),
+    ];
+    let (bounds, forms): (Vec<_>, Vec<_>) = forms.into_iter().unzip();
+    let generics = &input.original.generics;
+    let (impl_generics, _, where_clause) = generics.split_for_impl();
+    let ty = f.ty;
+    // All at the field: the compiler does not report a use of a deprecated
+    // item whose span comes from the derive.
+    let use_it = quote_spanned!(field_span(f)=> <CaptiveCheck<#ty, #param>>::BLIND_SPOT);
+    quote! {
+        const _: () = {
+            struct CaptiveCheck<F: ?::core::marker::Sized, P: ?::core::marker::Sized>(
+                ::core::marker::PhantomData<(*const F, *const P)>,
+            );
+            trait Fallback {
+                #fallback
+                const BLIND_SPOT: () = ();
+            }
+            impl<F: ?::core::marker::Sized, P: ?::core::marker::Sized> Fallback
+                for CaptiveCheck<F, P> {}
+            #(
+                impl<P: #bounds> CaptiveCheck<#forms, P>
+                {
+                    #held
+                    const BLIND_SPOT: () = ();
+                }
+            )*
+            #[allow(dead_code, unused_imports)]
+            fn probe #impl_generics () #where_clause {
+                use Fallback as _;
+                let _ = #use_it;
+            }
+        };
+    }
+}
+
+/// A path as a person writes it, without a leading `::`.
+fn path_name(path: &Path) -> String {
+    let s = type_name(&Type::Path(syn::TypePath {
+        qself: None,
+        path: path.clone(),
+    }));
+    s.trim_start_matches("::").to_string()
 }
 
 fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {
@@ -300,21 +438,20 @@ fn register_call(
 
 /// The factory closure: takes the injected fields as one tuple, computes
 /// the others.
-fn factory_tokens(input: &Input<'_>) -> TokenStream {
-    let injected: Vec<(Ident, &Type)> = input
-        .injected()
-        .enumerate()
-        .map(|(i, f)| (format_ident!("__dep{}", i), f.ty))
-        .collect();
-    let (pattern, types) = chunked(&injected);
-    let mut next = injected.iter().map(|(v, _)| v);
+fn factory_tokens(krate: &Path, input: &Input<'_>) -> TokenStream {
+    let injected: Vec<&Type> = input.injected().map(|f| f.ty).collect();
+    let count = injected.len();
+    let shape = shape(count);
+    let mut next = injected.iter().enumerate();
     let inits = input.fields.iter().map(|f| {
         let member = &f.member;
         let value = match f.attrs.sources.first() {
-            None => next
-                .next()
-                .expect("tenure-derive bug: injected fields out of step")
-                .to_token_stream(),
+            None => {
+                let (i, ty) = next
+                    .next()
+                    .expect("tenure-derive bug: injected fields out of step");
+                from_dep(krate, ty, position(i, count))
+            }
             Some(Source::Default(_)) => {
                 quote_spanned!(f.ty.span()=> ::core::default::Default::default())
             }
@@ -322,36 +459,59 @@ fn factory_tokens(input: &Input<'_>) -> TokenStream {
         };
         quote!(#member: #value)
     });
+    // The argument's elements are not annotated: `from_dep` gives each its
+    // type.
     quote! {
-        |__deps: #types| {
-            let #pattern = __deps;
-            Self { #(#inits),* }
-        }
+        |__deps: #shape| Self { #(#inits),* }
     }
 }
 
-/// The dependencies as one tuple (nested in tuples of at most 12, the
-/// largest `Inject` tuple), and the pattern that takes it apart.
-fn chunked(deps: &[(Ident, &Type)]) -> (TokenStream, TokenStream) {
-    if deps.len() <= CHUNK {
-        let vars = deps.iter().map(|(v, _)| v);
-        let tys = deps.iter().map(|(_, t)| t);
-        return (quote!((#(#vars,)*)), quote!((#(#tys,)*)));
+/// `<F as Field>::from_dep(__deps.i)` for an injected field of type `F` at
+/// `path` in the argument: the one place where the compiler checks that
+/// `F` can be injected.
+///
+/// The argument spans exactly the field's type (`__deps` at its first
+/// token, the last index at its last), like `F` in `<F as Field>`: if `F`
+/// cannot be injected, the compiler's two findings (the trait, and the
+/// argument type it cannot work out) are one error at one span.
+fn from_dep(krate: &Path, ty: &Type, path: Vec<usize>) -> TokenStream {
+    let mut tokens = ty.to_token_stream().into_iter();
+    let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
+    let last = tokens.last().map_or(first, |t| t.span());
+    let deps = Ident::new("__deps", first);
+    let n = path.len();
+    let indexes = path.into_iter().enumerate().map(|(k, i)| {
+        let mut lit = Literal::usize_unsuffixed(i);
+        lit.set_span(if k + 1 == n { last } else { first });
+        lit
+    });
+    quote_spanned! {first=>
+        <#ty as #krate::__private::Field>::from_dep(#deps #(.#indexes)*)
     }
-    let (pats, tys): (Vec<_>, Vec<_>) = deps.chunks(CHUNK).map(chunked).unzip();
-    (quote!((#(#pats,)*)), quote!((#(#tys,)*)))
 }
 
-/// Whether `ty` names one of `params`.
-fn mentions(ty: &Type, params: &[String]) -> bool {
-    fn walk(tokens: TokenStream, params: &[String]) -> bool {
-        tokens.into_iter().any(|t| match t {
-            TokenTree::Ident(i) => params.iter().any(|p| i == p),
-            TokenTree::Group(g) => walk(g.stream(), params),
-            _ => false,
-        })
+/// The dependencies as one tuple: nested in tuples of at most 12 (the
+/// largest `Inject` tuple) when there are more. Its elements are `_`.
+fn shape(count: usize) -> TokenStream {
+    if count <= CHUNK {
+        let holes = (0..count).map(|_| quote!(_));
+        return quote!((#(#holes,)*));
     }
-    !params.is_empty() && walk(ty.to_token_stream(), params)
+    let chunks = (0..count)
+        .collect::<Vec<_>>()
+        .chunks(CHUNK)
+        .map(|c| shape(c.len()))
+        .collect::<Vec<_>>();
+    quote!((#(#chunks,)*))
+}
+
+/// Where the `i`th of `count` dependencies is in [`shape`]'s tuple.
+fn position(i: usize, count: usize) -> Vec<usize> {
+    if count <= CHUNK {
+        vec![i]
+    } else {
+        vec![i / CHUNK, i % CHUNK]
+    }
 }
 
 fn member_name(m: &Member) -> String {

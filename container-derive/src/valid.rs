@@ -1,9 +1,9 @@
 //! Checks of the model that the parser cannot make alone. Every problem is
 //! recorded; none stops the others from being found.
 
-use syn::GenericParam;
+use syn::{GenericParam, Ident};
 
-use crate::ast::Input;
+use crate::ast::{Field, Input};
 use crate::attr::Source;
 use crate::ctxt::Ctxt;
 
@@ -84,6 +84,9 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
                 ),
             );
         }
+        if let Some(key) = &field.attrs.checked_at_build {
+            checked_at_build(cx, input, field, key);
+        }
         for source in field.attrs.sources.iter().skip(1) {
             let key = match source {
                 Source::Default(k) | Source::With(k, _) => k,
@@ -106,4 +109,48 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
             ),
         );
     }
+}
+
+/// `#[inject(checked_at_build)]` silences the warning that the compile-time
+/// check cannot see through a type parameter; where there is no such
+/// warning it would do nothing, which is an error (a key that cannot apply
+/// is never a silent no-op).
+fn checked_at_build(cx: &Ctxt, input: &Input<'_>, field: &Field<'_>, key: &Ident) {
+    let name = &input.original.ident;
+    let ty = crate::expand::type_name(field.ty);
+    let why = if let Some(source) = field.attrs.sources.first() {
+        let source = match source {
+            Source::Default(k) | Source::With(k, _) => k,
+        };
+        format!("the field is not injected (`{source}`)")
+    } else if !input.attrs.constructors.is_empty() {
+        // Reported already: no `#[inject(..)]` with a constructor.
+        return;
+    } else if !input.checks_fields() {
+        format!(
+            "`{name}` is scoped, and a scoped service may hold every cached lifetime, so there is \
+             no compile-time captive check to miss"
+        )
+    } else if input.unseen_params(field).len() != 1 {
+        // A field holds at most one type parameter itself (`Arc<S>`); one
+        // that names one parameter and holds another type (`Arc<Vec<S>>`,
+        // `Factory<S>`) gets a warning from the expansion, where the
+        // compiler can tell.
+        let names = if input.unseen_params(field).is_empty() {
+            "names none"
+        } else {
+            "names several, so it holds none of them itself"
+        };
+        format!(
+            "the derive warns only about a field that holds a type parameter without an \
+             `Injectable` bound (`Arc<S>`, `Option<Arc<S>>`, `Vec<Arc<S>>` or `Lazy<S>`), and \
+             `{ty}` {names}"
+        )
+    } else {
+        return;
+    };
+    cx.error_spanned_by(
+        key,
+        format!("`checked_at_build` has nothing to silence: {why}"),
+    );
 }

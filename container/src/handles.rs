@@ -16,7 +16,7 @@ use crate::container::Shared;
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::inject::{Declarations, Deps, HandleSeed, Inject};
 use crate::injectable::Injectable;
-use crate::injectable::private::{Pin, Probe};
+use crate::injectable::private::{Field, Pin, Probe};
 use crate::node::Node;
 use crate::resolve::Ctx;
 use crate::scope::{Scope, ScopeShared};
@@ -173,6 +173,34 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Lazy<T> {
             origin: Origin::of(&seed),
             value: OnceLock::new(),
         })
+    }
+}
+
+// The derive's field forms of the handles (see `injectable::private::Field`).
+impl<T: ?Sized + Send + Sync + 'static> Field for Lazy<T> {
+    type Dep = Self;
+
+    #[inline]
+    fn from_dep(dep: Self) -> Self {
+        dep
+    }
+}
+
+impl<T: ?Sized + Send + Sync + 'static> Field for Factory<T> {
+    type Dep = Self;
+
+    #[inline]
+    fn from_dep(dep: Self) -> Self {
+        dep
+    }
+}
+
+impl Field for ScopeFactory {
+    type Dep = Self;
+
+    #[inline]
+    fn from_dep(dep: Self) -> Self {
+        dep
     }
 }
 

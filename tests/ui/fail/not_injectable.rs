@@ -1,5 +1,7 @@
+// A field that cannot be injected is one error, at the field: not a second
+// one where the struct is registered.
 use std::sync::Arc;
-use tenure::Injectable;
+use tenure::{Container, Injectable};
 
 #[derive(Injectable)]
 #[injectable(singleton)]
@@ -13,4 +15,6 @@ struct Report {
     name: String,
 }
 
-fn main() {}
+fn main() {
+    let _ = Container::builder().add::<Pool>().add::<Report>().build();
+}

@@ -81,13 +81,25 @@ struct Printer {
 }
 
 // Generic struct with bounds and a where clause, and a const parameter.
+// `C` is a `dyn Trait` here, which the compile-time check cannot see
+// through: `build()` checks the field (and without the key, the derive
+// warns).
 #[derive(Injectable)]
 #[injectable(transient)]
 struct Repo<C: ?Sized + Send + Sync + 'static, const N: usize>
 where
     C: Clock,
 {
+    #[inject(checked_at_build)]
     clock: Arc<C>,
+}
+
+// A generic struct whose bounds do not say what an injected field needs
+// (`S: Send + Sync + 'static` for `Arc<S>`): the derive carries it.
+#[derive(Injectable)]
+#[injectable(scoped)]
+struct Loose<S> {
+    source: Arc<S>,
 }
 
 // Constructor forms.
@@ -154,6 +166,7 @@ fn main() {
         .add::<Formatter>()
         .add::<Printer>()
         .add::<Repo<dyn Clock, 3>>()
+        .add::<Loose<Session>>()
         .add::<Config>()
         .add::<Connection>()
         .add::<Wide>()
@@ -176,6 +189,8 @@ fn main() {
     let p = c.resolve::<Printer>().unwrap();
     let _ = (&p.formatter.clock, &p.sessions, &p.named);
     let _ = c.resolve::<Repo<dyn Clock, 3>>().unwrap().clock;
+    let loose = scope.resolve::<Loose<Session>>().unwrap();
+    assert!(Arc::ptr_eq(&loose.source, &scope.resolve::<Session>().unwrap()));
     c.resolve::<Renamed>().unwrap();
     let ping = c.resolve::<Ping>().unwrap();
     assert!(!ping.pong.ping.is_resolved());
