@@ -5,11 +5,12 @@ use std::collections::{HashMap, HashSet};
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::builder::{ContainerBuilder, Mode, RegExec, Registration};
+use crate::builder::{ContainerBuilder, RegExec, Registration};
 use crate::container::Container;
 use crate::error::{BuildError, DependencyKind, Problem};
 use crate::node::Node;
 use crate::plan::suggest;
+use crate::validate::select::select;
 
 impl ContainerBuilder {
     /// Validates and builds only what `T` needs: the registrations reachable
@@ -103,22 +104,7 @@ impl ContainerBuilder {
 /// applies replacements), not only from the subgraph; never the requester
 /// itself.
 fn missing_hints(regs: &[Arc<Registration>], dependency: &str, requester: &Node) -> Vec<String> {
-    let mut active: Vec<Node> = Vec::with_capacity(regs.len());
-    let mut at: HashMap<TypeId, usize> = HashMap::new();
-    for r in regs {
-        if r.element {
-            active.push(r.node);
-            continue;
-        }
-        match (at.get(&r.key.id), r.mode) {
-            (Some(&i), Mode::Replace | Mode::ReplaceOrAdd) => active[i] = r.node,
-            (None, Mode::Add | Mode::ReplaceOrAdd) => {
-                at.insert(r.key.id, active.len());
-                active.push(r.node);
-            }
-            _ => {}
-        }
-    }
+    let active = select(regs).active.into_iter().map(|r| r.node);
     let mut hints = suggest(dependency, active.into_iter().filter(|n| n != requester));
     if regs.iter().any(|r| r.element && r.key.name == dependency) {
         hints.push(format!(
@@ -143,24 +129,28 @@ type Slot = (TypeId, bool);
 /// collection element, so a replaced production service does not drag its
 /// own dependencies into a test that replaced it.
 pub(crate) fn reachable(regs: &[Arc<Registration>], subject: TypeId) -> Option<Vec<bool>> {
-    let mut effective: HashMap<TypeId, usize> = HashMap::new();
-    let mut elements: HashMap<TypeId, Vec<usize>> = HashMap::new();
+    // The registrations in effect, by the validator's own rule.
+    let sel = select(regs);
+    let effective: HashMap<TypeId, usize> = sel
+        .index
+        .iter()
+        .map(|(&id, &a)| (id, sel.reg_of[a as usize]))
+        .collect();
+    let elements: HashMap<TypeId, Vec<usize>> = sel
+        .collection_index
+        .iter()
+        .map(|(&id, &c)| {
+            let regs_of = sel.collections[c as usize]
+                .iter()
+                .map(|&a| sel.reg_of[a as usize])
+                .collect();
+            (id, regs_of)
+        })
+        .collect();
     let mut keep = vec![false; regs.len()];
-    for (i, r) in regs.iter().enumerate() {
-        if r.element {
-            elements.entry(r.key.id).or_default().push(i);
-            continue;
-        }
-        match (effective.contains_key(&r.key.id), r.mode) {
-            // A duplicate: kept with its slot, never effective.
-            (true, Mode::Add) => {}
-            (true, Mode::Replace | Mode::ReplaceOrAdd)
-            | (false, Mode::Add | Mode::ReplaceOrAdd) => {
-                effective.insert(r.key.id, i);
-            }
-            // Replaces nothing: always reported.
-            (false, Mode::Replace) => keep[i] = true,
-        }
+    // Replacements of nothing are always reported.
+    for &ri in &sel.replaces_nothing {
+        keep[ri] = true;
     }
 
     let mut seen: HashSet<Slot> = HashSet::new();

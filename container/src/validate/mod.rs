@@ -1,0 +1,141 @@
+//! Validation: registrations in, a frozen [`Plan`] or every problem out.
+//!
+//! A pure function of the registrations; no factory runs. Linear in
+//! services + edges: one pass to resolve keys, Tarjan's algorithm for
+//! cycles, and one pass over strongly connected components to compute, for
+//! every transparent service (transient, binding, element), the shortest
+//! lifetime it pins. Only holders found captive get a breadth-first search
+//! to print their paths.
+
+//! The phases, one module each:
+//!
+//! 1. [`select`]: which registration wins (replacements, duplicates,
+//!    replacements of nothing, collection elements);
+//! 2. [`link`]: wrapper registrations, every declared dependency linked or
+//!    reported missing (knock-ons of a replacement of nothing grouped under
+//!    it), plan entries, hooks attached;
+//! 3. [`graph`]: the held-dependency graph and its algorithms;
+//! 4. [`checks`]: cycles, captive dependencies, then (on a valid graph)
+//!    which services need async work.
+
+use std::any::TypeId;
+use std::sync::Arc;
+
+use crate::builder::{Hook, Registration, Settings};
+use crate::error::{DependencyKind, Problem};
+use crate::inject::Target;
+use crate::key::IdMap;
+use crate::lifetime::Lifetime;
+use crate::node::Node;
+use crate::plan::{Hooks, Plan};
+
+mod checks;
+mod graph;
+mod link;
+pub(crate) mod select;
+
+pub(crate) fn validate(
+    regs: &[Arc<Registration>],
+    hooks: &[Hook],
+    settings: &Settings,
+) -> Result<Plan, Vec<Problem>> {
+    let mut problems = Vec::new();
+
+    // 1. The effective registrations.
+    let sel = select::select(regs);
+    // Types whose only registration replaced nothing: what needs them is a
+    // knock-on of that problem (its index), reported under it.
+    let mut unplaced: IdMap<TypeId, usize> = IdMap::default();
+    let mut reported: Vec<(usize, Problem)> = sel
+        .duplicates
+        .iter()
+        .map(|&(first, ri)| {
+            (
+                ri,
+                Problem::Duplicate {
+                    first,
+                    second: regs[ri].node,
+                },
+            )
+        })
+        .chain(sel.replaces_nothing.iter().map(|&ri| {
+            (
+                ri,
+                Problem::ReplacesNothing {
+                    replacement: regs[ri].node,
+                    needed_by: Vec::new(),
+                },
+            )
+        }))
+        .collect();
+    reported.sort_by_key(|(ri, _)| *ri); // in registration order
+    for (ri, p) in reported {
+        if matches!(p, Problem::ReplacesNothing { .. }) {
+            unplaced.entry(regs[ri].key.id).or_insert(problems.len());
+        }
+        problems.push(p);
+    }
+    let n = sel.active.len();
+    let nodes: Vec<Node> = sel.active.iter().map(|r| r.node).collect();
+
+    // 2. Links and plan entries.
+    let wrappers = link::wrappers(&sel, &mut problems);
+    let link::Linked {
+        mut services,
+        edges: mut all_edges,
+        mut pools,
+        singleton_slots,
+        scoped_slots,
+    } = link::link(&sel, &unplaced, &wrappers, &nodes, &mut problems);
+    link::attach_hooks(
+        hooks,
+        &sel.index,
+        &unplaced,
+        &mut services,
+        &mut pools,
+        &mut problems,
+    );
+    let collections: Vec<Box<[u32]>> = sel
+        .collections
+        .into_iter()
+        .map(Vec::into_boxed_slice)
+        .collect();
+
+    // 3. The graph of held dependencies.
+    let graph = graph::Graph::new(&services, &all_edges, &collections);
+
+    // 4. Cycles and captive dependencies.
+    let (members, ccount) = checks::cycles(n, &graph, &nodes, &mut problems);
+    checks::captives(n, &graph, &services, &nodes, &mut problems);
+    if !problems.is_empty() {
+        return Err(problems);
+    }
+    checks::needs_async(&graph, &members, ccount, &mut services);
+
+    // Dependencies on singletons fetch their typed handle directly.
+    for e in &mut all_edges {
+        if matches!(e.kind, DependencyKind::Required | DependencyKind::Optional)
+            && let Target::Service(t) = e.target
+            && services[t as usize].lifetime == Lifetime::Singleton
+        {
+            e.typed = services[t as usize].slot;
+        }
+    }
+
+    Ok(Plan {
+        services,
+        edges: all_edges,
+        index: sel.index,
+        collections,
+        collection_index: sel.collection_index,
+        singleton_slots: singleton_slots as usize,
+        scoped_slots: scoped_slots as usize,
+        pools,
+        hooks: Hooks {
+            on_undisposed: settings.on_undisposed.clone(),
+            on_dispose_error: settings.on_dispose_error.clone(),
+            track_instances: settings.track_instances,
+            dispose_timeout: settings.dispose_timeout,
+        },
+    })
+}
