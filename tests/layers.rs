@@ -11,7 +11,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "base",
         &[
-            "macros", "key", "lifetime", "node", "error", "erased", "suggest",
+            "macros", "key", "lifetime", "node", "error", "erased", "suggest", "actor", "slot",
         ],
     ),
     (
@@ -23,8 +23,6 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "runtime",
         &[
-            "actor",
-            "slot",
             "pool",
             "owner",
             "census",

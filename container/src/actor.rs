@@ -28,6 +28,7 @@
 //! chain it extends.
 
 use std::cell::RefCell;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
 use parking_lot::Mutex;
@@ -41,33 +42,19 @@ use crate::error::{ResolveError, ResolveErrorKind};
 pub(crate) const MAX_DEPTH: usize = 64;
 
 /// One chain of nested creations, with the chains it was forked from.
+///
+/// Small (24 bytes) and cheap to clone: a root actor (a top-level
+/// resolution) has no ancestors; a fork shares its ancestor list.
 #[derive(Clone, Debug)]
 pub(crate) struct Actor {
     id: u64,
     /// The ids of its ancestors, outermost first.
-    ancestors: Ids,
+    ancestors: Option<Arc<[u64]>>,
 }
 
-/// A short list of actor ids, inline for the usual few levels.
-#[derive(Clone, Debug, Default)]
-struct Ids {
-    inline: [u64; 4],
-    len: usize,
-    spill: Vec<u64>,
-}
-
-impl Ids {
-    fn contains(&self, id: u64) -> bool {
-        self.inline[..self.len.min(4)].contains(&id) || self.spill.contains(&id)
-    }
-
-    fn push(&mut self, id: u64) {
-        match self.inline.get_mut(self.len) {
-            Some(x) => *x = id,
-            None => self.spill.push(id),
-        }
-        self.len += 1;
-    }
+/// Whether `id` is in an ancestor list.
+fn among(ancestors: &Option<Arc<[u64]>>, id: u64) -> bool {
+    ancestors.as_deref().is_some_and(|a| a.contains(&id))
 }
 
 thread_local! {
@@ -124,7 +111,7 @@ impl Actor {
             None => (
                 Actor {
                     id: fresh_id(),
-                    ancestors: Ids::default(),
+                    ancestors: None,
                 },
                 true,
             ),
@@ -138,20 +125,27 @@ impl Actor {
         let Some(parent) = Actor::current() else {
             return Ok(Actor::current_or_new().0);
         };
-        if parent.ancestors.len >= MAX_DEPTH {
+        let depth = parent.ancestors.as_deref().map_or(0, <[u64]>::len);
+        if depth >= MAX_DEPTH {
             return Err(ResolveError::new(ResolveErrorKind::Reentrant));
         }
-        let mut ancestors = parent.ancestors;
-        ancestors.push(parent.id);
+        let ancestors: Arc<[u64]> = parent
+            .ancestors
+            .as_deref()
+            .unwrap_or(&[])
+            .iter()
+            .copied()
+            .chain([parent.id])
+            .collect();
         Ok(Actor {
             id: fresh_id(),
-            ancestors,
+            ancestors: Some(ancestors),
         })
     }
 
     /// Whether `owner` is this actor or one of its ancestors.
     fn is_self_or_ancestor(&self, owner: u64) -> bool {
-        owner == self.id || self.ancestors.contains(owner)
+        owner == self.id || among(&self.ancestors, owner)
     }
 
     /// Makes this the current actor of the thread until the guard drops.
@@ -184,7 +178,7 @@ impl Drop for Entered {
 /// An actor waiting for a slot, and the slot's owner (0: nobody).
 struct Wait {
     actor: u64,
-    ancestors: Ids,
+    ancestors: Option<Arc<[u64]>>,
     slot: usize,
     owner: u64,
 }
@@ -233,7 +227,7 @@ pub(crate) fn start_waiting(me: &Actor, slot: usize, owner: u64) -> Result<Waiti
         todo.extend(
             waits
                 .iter()
-                .filter(|w| w.actor == x || w.ancestors.contains(x))
+                .filter(|w| w.actor == x || among(&w.ancestors, x))
                 .map(|w| w.owner),
         );
     }

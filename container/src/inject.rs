@@ -13,6 +13,7 @@ use crate::erased::{Erased, TypedCell};
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
 use crate::key::Key;
 use crate::node::Node;
+use crate::slot::Slot;
 
 /// One declared dependency: what a factory argument asks for.
 #[derive(Clone, Copy, Debug)]
@@ -54,6 +55,11 @@ pub(crate) struct Edge {
     /// singleton is one type check and one reference count increment, with
     /// no call into the runtime. [`Edge::NO_TYPED`] otherwise.
     pub(crate) typed: u32,
+    /// For a required or optional dependency on a scoped or pooled
+    /// service: its slot in a scope's table, so that fetching an instance
+    /// the scope already has needs no call into the runtime either.
+    /// [`Edge::NO_TYPED`] otherwise.
+    pub(crate) scoped: u32,
 }
 
 impl Edge {
@@ -97,13 +103,30 @@ pub(crate) enum Got<'a> {
 ///
 /// The declaration and the service registered for it share the key `T`, so
 /// the conversion cannot fail; a failure is a bug in tenure.
-#[inline]
+#[inline(always)]
 pub(crate) fn cast<T: ?Sized + 'static>(got: Got<'_>) -> Arc<T> {
-    const BUG: &str = "tenure bug: a service resolved as a type it was not registered as";
     match got {
-        Got::Typed(t) => t.downcast_ref::<Arc<T>>().expect(BUG).clone(),
-        Got::Erased(e, caster) => (caster.downcast_ref::<Caster<T>>().expect(BUG).0)(e).expect(BUG),
+        Got::Typed(t) => match t.downcast_ref::<Arc<T>>() {
+            Some(arc) => arc.clone(),
+            None => cast_failed(),
+        },
+        Got::Erased(e, caster) => cast_erased(e, caster),
     }
+}
+
+/// [`cast`] of an instance through its service's caster.
+#[inline(always)]
+fn cast_erased<T: ?Sized + 'static>(e: Erased, caster: &(dyn Any + Send + Sync)) -> Arc<T> {
+    match caster.downcast_ref::<Caster<T>>().and_then(|c| (c.0)(e)) {
+        Some(arc) => arc,
+        None => cast_failed(),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn cast_failed() -> ! {
+    panic!("tenure bug: a service resolved as a type it was not registered as")
 }
 
 /// What a handle (`Lazy`, `Factory`, `ScopeFactory`) needs to resolve later:
@@ -148,9 +171,20 @@ pub(crate) trait Source<'a> {
 /// [`Inject::fetch`]; opaque to users.
 pub struct Deps<'a> {
     edges: &'a [Edge],
-    typed: &'a [TypedCell],
+    /// The fast paths: singletons' typed handles, the scope's slots (empty
+    /// outside a scope), and every service's caster.
+    fast: Fast<'a>,
     src: &'a mut dyn Source<'a>,
     pos: usize,
+}
+
+/// What [`Deps`] reads directly, without calling the runtime: existing
+/// singletons and the current scope's existing instances.
+#[derive(Clone, Copy)]
+pub(crate) struct Fast<'a> {
+    pub(crate) typed: &'a [TypedCell],
+    pub(crate) scoped: &'a [Slot],
+    pub(crate) casters: &'a [Arc<dyn Any + Send + Sync>],
 }
 
 impl std::fmt::Debug for Deps<'_> {
@@ -163,14 +197,10 @@ impl std::fmt::Debug for Deps<'_> {
 }
 
 impl<'a> Deps<'a> {
-    pub(crate) fn new(
-        edges: &'a [Edge],
-        typed: &'a [TypedCell],
-        src: &'a mut dyn Source<'a>,
-    ) -> Self {
+    pub(crate) fn new(edges: &'a [Edge], fast: Fast<'a>, src: &'a mut dyn Source<'a>) -> Self {
         Deps {
             edges,
-            typed,
+            fast,
             src,
             pos: 0,
         }
@@ -196,10 +226,23 @@ impl<'a> Deps<'a> {
         let Target::Service(idx) = edge.target else {
             return Ok(None);
         };
-        if let Some(typed) = self.typed.get(edge.typed as usize).and_then(|c| c.get())
+        if let Some(typed) = self
+            .fast
+            .typed
+            .get(edge.typed as usize)
+            .and_then(|c| c.get())
             && let Some(arc) = typed.downcast_ref::<Arc<T>>()
         {
             return Ok(Some(arc.clone()));
+        }
+        if let Some(v) = self
+            .fast
+            .scoped
+            .get(edge.scoped as usize)
+            .and_then(Slot::get)
+        {
+            let caster = &*self.fast.casters[idx as usize];
+            return Ok(Some(cast_erased::<T>(v.clone(), caster)));
         }
         match self.src.one(pos, idx) {
             Ok(got) => Ok(Some(cast::<T>(got))),

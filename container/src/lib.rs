@@ -143,11 +143,11 @@
 //!
 //! | layer | modules | what it holds |
 //! |---|---|---|
-//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest` | service keys, lifetimes, path nodes, errors, erased instances |
+//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
 //! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem out; the one place that decides which registration wins |
-//! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
+//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
 //! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
@@ -158,12 +158,14 @@
 )]
 
 // 1. base
+mod actor;
 mod erased;
 mod error;
 mod key;
 mod lifetime;
 mod macros;
 mod node;
+mod slot;
 mod suggest;
 // 2. registration
 mod builder;
@@ -176,7 +178,6 @@ mod plan;
 // 4. validation
 mod validate;
 // 5. runtime
-mod actor;
 mod census;
 mod container;
 mod handles;
@@ -184,7 +185,6 @@ mod owner;
 mod pool;
 mod resolve;
 mod scope;
-mod slot;
 // 6. async
 #[cfg(feature = "tokio")]
 mod asynch;

@@ -100,6 +100,10 @@ pub(crate) struct Plan {
     pub(crate) singleton_slots: usize,
     pub(crate) scoped_slots: usize,
     pub(crate) pools: Vec<PoolSpec>,
+    /// Every service's caster, by service index (for [`Deps`]'s fast path).
+    ///
+    /// [`Deps`]: crate::inject::Deps
+    pub(crate) casters: Vec<Arc<dyn Any + Send + Sync>>,
     pub(crate) hooks: Hooks,
 }
 

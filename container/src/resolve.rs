@@ -25,7 +25,7 @@ use crate::actor::Actor;
 use crate::container::Shared;
 use crate::erased::Erased;
 use crate::error::{ResolveError, ResolveErrorKind};
-use crate::inject::{Deps, Got, HandleSeed, Source};
+use crate::inject::{Deps, Fast, Got, HandleSeed, Source};
 use crate::lifetime::Lifetime;
 use crate::node::Node;
 use crate::owner::Entry;
@@ -197,7 +197,10 @@ impl<'a> Ctx<'a> {
                         svc.node,
                     ));
                 }
-                self.check_open().map_err(|e| e.within(svc.node))?;
+                // Owned by the scope or container: refused once they end.
+                if svc.disposer.is_some() {
+                    self.check_open().map_err(|e| e.within(svc.node))?;
+                }
                 return Ok(Step::Fill(Fill {
                     idx,
                     svc,
@@ -312,6 +315,17 @@ impl<'a> Ctx<'a> {
         }
     }
 
+    /// What factories fetch directly in this context: singletons, and the
+    /// scope's existing instances.
+    #[inline]
+    pub(crate) fn fast(&self) -> Fast<'a> {
+        Fast {
+            typed: &self.root.typed,
+            scoped: self.scope.and_then(|s| s.slots()).unwrap_or(&[]),
+            casters: &self.root.plan.casters,
+        }
+    }
+
     /// The origin of a handle created in this context.
     pub(crate) fn seed(&self, idx: Option<u32>) -> HandleSeed {
         let root: std::sync::Weak<dyn std::any::Any + Send + Sync> = Arc::downgrade(self.root) as _;
@@ -328,8 +342,44 @@ impl<'a> Ctx<'a> {
 
     // ----- the sync driver -----
 
+    /// An existing instance of service `idx`, if there is one: the hot
+    /// path of every resolution, inlined (no call, no error plumbing).
+    #[inline]
+    pub(crate) fn hit(&self, idx: u32) -> Option<Got<'a>> {
+        let svc = self.service(idx);
+        match svc.lifetime {
+            Lifetime::Singleton => self.root.typed[svc.slot as usize]
+                .get()
+                .map(|t| Got::Typed(&**t)),
+            Lifetime::Scoped | Lifetime::Pooled => {
+                let v = self.scope?.cached(svc.slot)?;
+                Some(Got::Erased(v.clone(), &*svc.caster))
+            }
+            Lifetime::Transient => None,
+        }
+    }
+
     /// Resolves service `idx`, creating what is missing synchronously.
+    #[inline]
     pub(crate) fn get(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
+        match self.hit(idx) {
+            Some(got) => Ok(got),
+            None => self.get_slow(idx),
+        }
+    }
+
+    /// [`get`](Ctx::get) past the hot path: a plain transient is built
+    /// at once (it claims nothing, no owner keeps it); everything else goes
+    /// through the lookup loop.
+    #[inline(never)]
+    fn get_slow(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
+        let svc = self.service(idx);
+        if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
+            return match self.construct(svc) {
+                Ok(v) => Ok(Got::Erased(v, &*svc.caster)),
+                Err(e) => Err(e.within(svc.node)),
+            };
+        }
         loop {
             match self.lookup(idx)? {
                 Step::Hit(got) => return Ok(got),
@@ -393,7 +443,7 @@ impl<'a> Ctx<'a> {
                 let mut src = Direct { cx: *self };
                 let value = f(&mut Deps::new(
                     self.root.plan.edges_of(svc),
-                    &self.root.typed,
+                    self.fast(),
                     &mut src,
                 ))?;
                 self.count(svc, &value);

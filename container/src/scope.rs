@@ -25,8 +25,13 @@ pub(crate) struct ScopeShared {
 }
 
 impl ScopeShared {
+    /// The instance in slot `i`, if this scope created it.
+    #[inline]
+    pub(crate) fn cached(&self, i: u32) -> Option<&crate::erased::Erased> {
+        self.slots.get()?.get(i as usize)?.get()
+    }
+
     /// The slot table, if any scoped service was resolved.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn slots(&self) -> Option<&[Slot]> {
         self.slots.get().map(|s| &s[..])
     }

@@ -1,6 +1,7 @@
 //! [`Slot`]: a cell that holds one cached instance, created exactly once.
 
 use std::sync::OnceLock;
+use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 
 use parking_lot::{Condvar, Mutex};
 
@@ -8,13 +9,9 @@ use crate::actor::{self, Actor};
 use crate::erased::Erased;
 use crate::error::ResolveError;
 
-/// Who is filling a slot, and who waits for it.
+/// What waiters wait on.
 #[derive(Default)]
-struct State {
-    /// The actor creating the instance (0: nobody).
-    owner: u64,
-    /// Actors waiting (sync or async) for the creation to end.
-    waiters: u32,
+struct Waits {
     /// What async waiters wait on: closed, waking them all, when the
     /// creation ends (made by the first async waiter, so an uncontended
     /// creation allocates nothing).
@@ -25,17 +22,21 @@ struct State {
 /// One cached instance (a singleton, or a scoped service in one scope).
 ///
 /// Reads are a single atomic load (`OnceLock::get`). A creation *claims*
-/// the slot for its actor (see [`actor`]); no lock is held while the
-/// factory runs. Every other actor that needs the instance meanwhile waits
-/// (a thread blocks on the slot's condition variable, a task awaits a
-/// semaphore) unless the wait could never end, which is
-/// [`Reentrant`](crate::ResolveErrorKind::Reentrant). A factory that fails,
-/// panics or is cancelled releases the slot empty, and the next resolution
-/// tries again.
+/// the slot for its actor (see [`actor`]) with one compare-and-swap; no
+/// lock is held while the factory runs. Every other actor that needs the
+/// instance meanwhile waits (a thread blocks on the slot's condition
+/// variable, a task awaits a semaphore) unless the wait could never end,
+/// which is [`Reentrant`](crate::ResolveErrorKind::Reentrant). A factory
+/// that fails, panics or is cancelled releases the slot empty, and the next
+/// resolution tries again. The lock is taken only when someone waits.
 #[derive(Default)]
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
-    state: Mutex<State>,
+    /// The actor creating the instance (0: nobody).
+    owner: AtomicU64,
+    /// Actors waiting (sync or async) for the creation to end.
+    waiters: AtomicU32,
+    waits: Mutex<Waits>,
     wake: Condvar,
 }
 
@@ -61,35 +62,43 @@ impl Slot {
         if let Some(v) = self.cell.get() {
             return Claim::Hit(v.clone());
         }
-        let mut st = self.state.lock();
-        if let Some(v) = self.cell.get() {
-            return Claim::Hit(v.clone());
-        }
-        if st.owner != 0 {
+        if self
+            .owner
+            .compare_exchange(0, me.id(), SeqCst, SeqCst)
+            .is_err()
+        {
             return Claim::Busy;
         }
-        st.owner = me.id();
-        if st.waiters > 0 {
-            actor::owner_changed(self.id(), st.owner);
+        let filling = Filling { slot: self };
+        // Filled by an owner that released it just before we claimed.
+        if let Some(v) = self.cell.get() {
+            return Claim::Hit(v.clone()); // `filling` releases the claim
         }
-        drop(st);
-        Claim::Fill(Filling { slot: self })
+        if self.waiters.load(SeqCst) > 0 {
+            self.waits_changed();
+        }
+        Claim::Fill(filling)
+    }
+
+    /// Whether the creation in flight (if any) has ended.
+    fn settled(&self) -> bool {
+        self.cell.get().is_some() || self.owner.load(SeqCst) == 0
     }
 
     /// Blocks the thread until the creation in flight ends (or returns at
     /// once if there is none), unless the wait could never end.
     pub(crate) fn wait_sync(&self, me: &Actor) -> Result<(), ResolveError> {
-        let mut st = self.state.lock();
-        if self.cell.get().is_some() || st.owner == 0 {
+        self.waiters.fetch_add(1, SeqCst);
+        let _count = Counted(self);
+        let mut waits = self.waits.lock();
+        if self.settled() {
             return Ok(());
         }
-        let _waiting = actor::start_waiting(me, self.id(), st.owner)?;
-        st.waiters += 1;
-        while self.cell.get().is_none() && st.owner != 0 {
-            self.wake.wait(&mut st);
+        let _waiting = actor::start_waiting(me, self.id(), self.owner.load(SeqCst))?;
+        while !self.settled() {
+            self.wake.wait(&mut waits);
         }
-        st.waiters -= 1;
-        drop(st);
+        drop(waits);
         Ok(())
     }
 
@@ -100,19 +109,20 @@ impl Slot {
     /// Dropping the future unregisters the wait; nothing else changes.
     #[cfg(feature = "tokio")]
     pub(crate) async fn wait_async(&self, me: &Actor) -> Result<(), ResolveError> {
-        let (sem, _waiting, _count) = {
-            let mut st = self.state.lock();
-            if self.cell.get().is_some() || st.owner == 0 {
+        self.waiters.fetch_add(1, SeqCst);
+        let _count = Counted(self);
+        let (sem, _waiting) = {
+            let mut waits = self.waits.lock();
+            if self.settled() {
                 return Ok(());
             }
-            let waiting = actor::start_waiting(me, self.id(), st.owner)?;
-            st.waiters += 1;
-            let sem = st
+            let waiting = actor::start_waiting(me, self.id(), self.owner.load(SeqCst))?;
+            let sem = waits
                 .done
                 .get_or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
                 .clone();
-            drop(st);
-            (sem, waiting, Counted(self))
+            drop(waits);
+            (sem, waiting)
         };
         // Closed (an error, by design) when the creation ends.
         let _ = sem.acquire().await;
@@ -135,30 +145,36 @@ impl Slot {
         self.cell.take()
     }
 
+    /// Tells the wait registry who owns the slot now (its live owner).
+    fn waits_changed(&self) {
+        actor::owner_changed(self.id(), self.owner.load(SeqCst));
+    }
+
     fn release(&self) {
-        let mut st = self.state.lock();
-        st.owner = 0;
-        if st.waiters > 0 {
-            actor::owner_changed(self.id(), 0);
+        self.owner.store(0, SeqCst);
+        if self.waiters.load(SeqCst) == 0 {
+            return;
         }
+        let mut waits = self.waits.lock();
+        self.waits_changed();
         #[cfg(feature = "tokio")]
-        if let Some(done) = st.done.take() {
+        if let Some(done) = waits.done.take() {
             done.close();
         }
-        drop(st);
+        #[cfg(not(feature = "tokio"))]
+        let _ = &mut waits;
+        drop(waits);
         self.wake.notify_all();
     }
 }
 
-/// An async waiter's place in the count of waiters, given back however the
-/// wait ends.
-#[cfg(feature = "tokio")]
+/// A waiter's place in the count of waiters, given back however the wait
+/// ends (woken, failed, or cancelled).
 struct Counted<'s>(&'s Slot);
 
-#[cfg(feature = "tokio")]
 impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        self.0.state.lock().waiters -= 1;
+        self.0.waiters.fetch_sub(1, SeqCst);
     }
 }
 

@@ -17,6 +17,9 @@ impl<'a> Ctx<'a> {
     /// Resolves service `idx`, awaiting waits and async factories.
     pub(crate) fn get_async(self, idx: u32) -> BoxFuture<'a, Result<Got<'a>, ResolveError>> {
         Box::pin(async move {
+            if let Some(got) = self.hit(idx) {
+                return Ok(got);
+            }
             loop {
                 match self.lookup(idx)? {
                     Step::Hit(got) => return Ok(got),
@@ -85,14 +88,14 @@ impl<'a> Ctx<'a> {
             }
         }
         let mut src = Prefetched { cx: self, pre };
-        let typed = &self.root.typed;
+        let fast = self.fast();
         let value = match f {
             Exec::AsyncFactory(f) => {
                 // The arguments are fetched now; only the future lives on.
-                let fut = f(&mut Deps::new(edges, typed, &mut src))?;
+                let fut = f(&mut Deps::new(edges, fast, &mut src))?;
                 fut.await?
             }
-            Exec::Factory(f) => f(&mut Deps::new(edges, typed, &mut src))?,
+            Exec::Factory(f) => f(&mut Deps::new(edges, fast, &mut src))?,
             _ => unreachable!("matched above"),
         };
         self.count(svc, &value);

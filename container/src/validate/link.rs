@@ -99,6 +99,7 @@ pub(super) fn link(
                 kind: d.kind,
                 target,
                 typed: Edge::NO_TYPED,
+                scoped: Edge::NO_TYPED,
             }
         }));
         let edges = first_edge..all_edges.len() as u32;

@@ -112,15 +112,20 @@ pub(crate) fn validate(
     }
     checks::needs_async(&graph, &members, ccount, &mut services);
 
-    // Dependencies on singletons fetch their typed handle directly.
+    // Dependencies on cached services read them directly when they exist.
     for e in &mut all_edges {
         if matches!(e.kind, DependencyKind::Required | DependencyKind::Optional)
             && let Target::Service(t) = e.target
-            && services[t as usize].lifetime == Lifetime::Singleton
         {
-            e.typed = services[t as usize].slot;
+            let target = &services[t as usize];
+            match target.lifetime {
+                Lifetime::Singleton => e.typed = target.slot,
+                Lifetime::Scoped | Lifetime::Pooled => e.scoped = target.slot,
+                Lifetime::Transient => {}
+            }
         }
     }
+    let casters = services.iter().map(|s| s.caster.clone()).collect();
 
     Ok(Plan {
         services,
@@ -131,6 +136,7 @@ pub(crate) fn validate(
         singleton_slots: singleton_slots as usize,
         scoped_slots: scoped_slots as usize,
         pools,
+        casters,
         hooks: Hooks {
             on_undisposed: settings.on_undisposed.clone(),
             on_dispose_error: settings.on_dispose_error.clone(),
