@@ -1,0 +1,307 @@
+//! The database layer, shared by the container wiring and the hand-wired
+//! baseline: the SQLite pool ([`Db`]), the unit of work (one connection and
+//! one transaction per request), the repositories, and the counters the
+//! load mode checks for leaks.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::Duration;
+
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteConnection, SqliteJournalMode, SqlitePool, SqlitePoolOptions,
+    SqliteSynchronous,
+};
+use sqlx::{Row, Sqlite, Transaction};
+use tenure::Injectable;
+use tokio::sync::{Mutex, MutexGuard};
+
+/// Transactions begun and how each ended. `begun - committed - rolled_back
+/// - dropped_open` are open now.
+#[derive(Default, Debug)]
+pub struct TxStats {
+    pub begun: AtomicU64,
+    pub committed: AtomicU64,
+    /// Rolled back by the unit of work's disposer (or a failed commit).
+    pub rolled_back: AtomicU64,
+    /// Dropped with the transaction still open, without the disposer: sqlx
+    /// then queues a rollback on the connection. A skipped disposer shows
+    /// here.
+    pub dropped_open: AtomicU64,
+    /// Requests that reached the stalling handler (`X-Fault: stall`).
+    pub stalled: AtomicU64,
+}
+
+impl TxStats {
+    /// Transactions still open.
+    pub fn open(&self) -> u64 {
+        let ended = self.committed.load(Ordering::SeqCst)
+            + self.rolled_back.load(Ordering::SeqCst)
+            + self.dropped_open.load(Ordering::SeqCst);
+        self.begun.load(Ordering::SeqCst).saturating_sub(ended)
+    }
+}
+
+/// The connection pool: a singleton, opened asynchronously at startup.
+pub struct Db {
+    pool: SqlitePool,
+    pub stats: Arc<TxStats>,
+}
+
+impl Db {
+    /// Opens (creating if needed) the database at `path`, in WAL mode, and
+    /// creates the schema.
+    pub async fn open(path: &Path, max_connections: u32) -> Result<Db, sqlx::Error> {
+        let options = SqliteConnectOptions::new()
+            .filename(path)
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .foreign_keys(true)
+            .busy_timeout(Duration::from_secs(10));
+        let pool = SqlitePoolOptions::new()
+            .max_connections(max_connections)
+            .acquire_timeout(Duration::from_secs(20))
+            .connect_with(options)
+            .await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS clients (
+                 id TEXT PRIMARY KEY,
+                 name TEXT NOT NULL,
+                 secret TEXT NOT NULL
+             );
+             CREATE TABLE IF NOT EXISTS tokens (
+                 token TEXT PRIMARY KEY,
+                 client_id TEXT NOT NULL REFERENCES clients(id)
+             );
+             CREATE INDEX IF NOT EXISTS tokens_by_client ON tokens(client_id);",
+        )
+        .execute(&pool)
+        .await?;
+        Ok(Db {
+            pool,
+            stats: Arc::default(),
+        })
+    }
+
+    /// Connections the pool holds open (idle or checked out).
+    pub fn connections_open(&self) -> u32 {
+        self.pool.size()
+    }
+
+    /// Connections checked out of the pool now.
+    pub fn connections_in_use(&self) -> u32 {
+        self.pool.size().saturating_sub(self.pool.num_idle() as u32)
+    }
+
+    /// Closes every connection (at shutdown).
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+/// Whether a request may write: writes take SQLite's write lock when the
+/// transaction begins (`BEGIN IMMEDIATE`), so two writers queue on the
+/// busy timeout instead of failing when a read lock would be upgraded.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Access {
+    Read,
+    Write,
+}
+
+/// One request's unit of work: a connection from the pool and a
+/// transaction on it. [`commit`](UnitOfWork::commit) when the handler
+/// succeeded; otherwise [`finish`](UnitOfWork::finish) (the disposer) rolls
+/// back, on error, panic and disconnect alike.
+pub struct UnitOfWork {
+    tx: Mutex<Option<Transaction<'static, Sqlite>>>,
+    stats: Arc<TxStats>,
+}
+
+/// The unit of work was used after it committed or rolled back.
+#[derive(Debug)]
+pub struct Finished;
+
+impl std::fmt::Display for Finished {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("the unit of work has already committed or rolled back")
+    }
+}
+
+impl std::error::Error for Finished {}
+
+impl UnitOfWork {
+    /// Takes a connection and begins a transaction.
+    pub async fn begin(db: &Db, access: Access) -> Result<UnitOfWork, sqlx::Error> {
+        let tx = match access {
+            Access::Read => db.pool.begin().await?,
+            Access::Write => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        };
+        db.stats.begun.fetch_add(1, Ordering::SeqCst);
+        Ok(UnitOfWork {
+            tx: Mutex::new(Some(tx)),
+            stats: db.stats.clone(),
+        })
+    }
+
+    /// The open transaction, to run queries on ([`Tx::conn`]).
+    pub async fn tx(&self) -> Result<Tx<'_>, sqlx::Error> {
+        let guard = self.tx.lock().await;
+        if guard.is_none() {
+            return Err(sqlx::Error::Protocol(Finished.to_string()));
+        }
+        Ok(Tx(guard))
+    }
+
+    /// Commits. A failed commit counts as rolled back (sqlx rolls back the
+    /// transaction it drops).
+    pub async fn commit(&self) -> Result<(), sqlx::Error> {
+        let tx = self
+            .tx
+            .lock()
+            .await
+            .take()
+            .ok_or_else(|| sqlx::Error::Protocol(Finished.to_string()))?;
+        match tx.commit().await {
+            Ok(()) => {
+                self.stats.committed.fetch_add(1, Ordering::SeqCst);
+                Ok(())
+            }
+            Err(e) => {
+                self.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
+                Err(e)
+            }
+        }
+    }
+
+    /// Rolls back unless the handler committed: the async disposer.
+    pub async fn finish(&self) -> Result<(), sqlx::Error> {
+        let Some(tx) = self.tx.lock().await.take() else {
+            return Ok(());
+        };
+        self.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
+        tx.rollback().await
+    }
+}
+
+impl Drop for UnitOfWork {
+    fn drop(&mut self) {
+        if self.tx.get_mut().is_some() {
+            // sqlx queues the rollback on the connection; count it so a
+            // skipped disposer shows.
+            self.stats.dropped_open.fetch_add(1, Ordering::SeqCst);
+        }
+    }
+}
+
+/// The open transaction of a unit of work, locked for a query.
+pub struct Tx<'a>(MutexGuard<'a, Option<Transaction<'static, Sqlite>>>);
+
+impl Tx<'_> {
+    /// The transaction's connection.
+    pub fn conn(&mut self) -> &mut SqliteConnection {
+        self.0.as_mut().expect("checked open by UnitOfWork::tx")
+    }
+}
+
+/// A registered OAuth-style client.
+#[derive(Clone, Debug, serde::Serialize, serde::Deserialize, PartialEq, Eq)]
+pub struct ClientRecord {
+    pub client_id: String,
+    pub name: String,
+    pub client_secret: String,
+}
+
+/// Clients, in the request's unit of work. A transient: it lives as long
+/// as whoever holds it, and holds the request's unit of work.
+#[derive(Injectable)]
+#[injectable(transient)]
+pub struct ClientRepo {
+    uow: Arc<UnitOfWork>,
+}
+
+impl ClientRepo {
+    /// For the hand-wired baseline.
+    pub fn new(uow: Arc<UnitOfWork>) -> ClientRepo {
+        ClientRepo { uow }
+    }
+
+    /// Registers a client with a fresh id and secret.
+    pub async fn create(&self, name: &str) -> Result<ClientRecord, sqlx::Error> {
+        let mut tx = self.uow.tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO clients (id, name, secret)
+             VALUES (lower(hex(randomblob(8))), ?1, lower(hex(randomblob(16))))
+             RETURNING id, name, secret",
+        )
+        .bind(name)
+        .fetch_one(tx.conn())
+        .await?;
+        Ok(ClientRecord {
+            client_id: row.get(0),
+            name: row.get(1),
+            client_secret: row.get(2),
+        })
+    }
+
+    /// The client `id`, if registered.
+    pub async fn find(&self, id: &str) -> Result<Option<ClientRecord>, sqlx::Error> {
+        let mut tx = self.uow.tx().await?;
+        let row = sqlx::query("SELECT id, name, secret FROM clients WHERE id = ?1")
+            .bind(id)
+            .fetch_optional(tx.conn())
+            .await?;
+        Ok(row.map(|row| ClientRecord {
+            client_id: row.get(0),
+            name: row.get(1),
+            client_secret: row.get(2),
+        }))
+    }
+}
+
+/// Access tokens, in the request's unit of work.
+#[derive(Injectable)]
+#[injectable(transient)]
+pub struct TokenRepo {
+    uow: Arc<UnitOfWork>,
+}
+
+impl TokenRepo {
+    /// For the hand-wired baseline.
+    pub fn new(uow: Arc<UnitOfWork>) -> TokenRepo {
+        TokenRepo { uow }
+    }
+
+    /// Issues a new token for `client_id`.
+    pub async fn insert(&self, client_id: &str) -> Result<String, sqlx::Error> {
+        let mut tx = self.uow.tx().await?;
+        let row = sqlx::query(
+            "INSERT INTO tokens (token, client_id) VALUES (lower(hex(randomblob(16))), ?1)
+             RETURNING token",
+        )
+        .bind(client_id)
+        .fetch_one(tx.conn())
+        .await?;
+        Ok(row.get(0))
+    }
+
+    /// The client a token belongs to.
+    pub async fn owner(&self, token: &str) -> Result<Option<String>, sqlx::Error> {
+        let mut tx = self.uow.tx().await?;
+        let row = sqlx::query("SELECT client_id FROM tokens WHERE token = ?1")
+            .bind(token)
+            .fetch_optional(tx.conn())
+            .await?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    /// Every token of `client_id`, sorted.
+    pub async fn list(&self, client_id: &str) -> Result<Vec<String>, sqlx::Error> {
+        let mut tx = self.uow.tx().await?;
+        let rows = sqlx::query("SELECT token FROM tokens WHERE client_id = ?1 ORDER BY token")
+            .bind(client_id)
+            .fetch_all(tx.conn())
+            .await?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
