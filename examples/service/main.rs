@@ -4,7 +4,7 @@
 //! ```sh
 //! cargo run --example service                      # serve on 127.0.0.1:3000, a database in a temp dir
 //! cargo run --example service -- --db app.db --addr 127.0.0.1:8080
-//! cargo run --release --example service -- --load 5000 --concurrency 16 [--faults] [--baseline]
+//! cargo run --release --example service -- --load 5000 --concurrency 16 [--faults] [--baseline [--rounds 3]]
 //! cargo run --example service -- --captive         # the incident's wiring: build() rejects it
 //! ```
 //!
@@ -81,8 +81,10 @@
 //! connections, open transactions, instances alive per service
 //! (`instance_report`), and no scope dropped without its disposal. Any
 //! failure or leak exits non-zero. `--baseline` also runs the same service
-//! wired by hand (`baseline.rs`) and prints what the container costs per
-//! request.
+//! wired by hand (`baseline.rs`), each on a fresh database, and prints what
+//! the container costs per request (wall time and the server's CPU time
+//! per request, latency percentiles); `--rounds R` repeats the pair R
+//! times, alternating which goes first, and prints the medians.
 
 mod app;
 mod baseline;
@@ -101,7 +103,7 @@ use crate::load::{Outcome, Plan};
 
 const USAGE: &str = "usage:
   service [--db PATH] [--addr ADDR] [--baseline]     serve (default 127.0.0.1:3000, a database in a temp dir)
-  service --load N [--concurrency C] [--faults] [--baseline]
+  service --load N [--concurrency C] [--faults] [--baseline [--rounds R]]
                                                    load mode on an ephemeral loopback port
   service --captive                                the incident's wiring: build() rejects it";
 
@@ -113,6 +115,7 @@ struct Args {
     concurrency: Option<usize>,
     faults: bool,
     baseline: bool,
+    rounds: Option<usize>,
     captive: bool,
 }
 
@@ -134,6 +137,10 @@ impl Args {
                 "--concurrency" => {
                     let v = value("--concurrency")?;
                     a.concurrency = Some(v.parse().map_err(|e| format!("--concurrency {v}: {e}"))?);
+                }
+                "--rounds" => {
+                    let v = value("--rounds")?;
+                    a.rounds = Some(v.parse().map_err(|e| format!("--rounds {v}: {e}"))?);
                 }
                 "--faults" => a.faults = true,
                 "--baseline" => a.baseline = true,
@@ -244,14 +251,25 @@ async fn serve(args: &Args) -> Result<ExitCode, Error> {
     Ok(ExitCode::SUCCESS)
 }
 
-/// The process's CPU time (user + system) so far, from `/proc/self/stat`
-/// (in clock ticks of 10 ms), if readable.
-fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    // The fields after the command name (which is in parentheses).
-    let rest = &stat[stat.rfind(')')? + 2..];
-    let f: Vec<&str> = rest.split_whitespace().collect();
-    let ticks: u64 = f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+/// The CPU time (user + system) of the server's threads so far: the
+/// workers of its runtime (`svc-server`) and SQLite's connection threads
+/// (`sqlx-sqlite-worker-N`), from `/proc/self/task` in 10 ms ticks. `None`
+/// where that is not readable.
+fn server_cpu() -> Option<Duration> {
+    let mut ticks = 0;
+    for task in std::fs::read_dir("/proc/self/task").ok()? {
+        // A thread may end between the listing and the read: skip it.
+        let Ok(stat) = std::fs::read_to_string(task.ok()?.path().join("stat")) else {
+            continue;
+        };
+        let (open, close) = (stat.find('(')?, stat.rfind(')')?);
+        let name = &stat[open + 1..close];
+        if !(name.starts_with("svc-server") || name.starts_with("sqlx-sqlite")) {
+            continue;
+        }
+        let f: Vec<&str> = stat[close + 2..].split_whitespace().collect();
+        ticks += f.get(11)?.parse::<u64>().ok()? + f.get(12)?.parse::<u64>().ok()?;
+    }
     Some(Duration::from_millis(ticks * 10))
 }
 
@@ -263,44 +281,40 @@ struct Measured {
 
 async fn load_mode(n: usize, args: &Args) -> Result<ExitCode, Error> {
     let plan = Plan::new(n, args.concurrency.unwrap_or(16), args.faults);
-    let mut variants = vec![("tenure", Variant::Container(Lifetime::Transient))];
-    if args.baseline {
-        variants.push(("hand-wired", Variant::Baseline));
-    }
+    let tenure = ("tenure", Variant::Container(Lifetime::Transient));
+    let by_hand = ("hand-wired", Variant::Baseline);
+    let rounds = if args.baseline {
+        args.rounds.unwrap_or(1).max(1)
+    } else {
+        1
+    };
     let mut ok = true;
-    let mut measured = Vec::new();
-    for (label, variant) in variants {
-        let dir = temp_dir("load")?;
-        let config = Config {
-            faults: plan.faults,
-            ..Config::new(dir.join("load.db"))
+    let mut pairs = Vec::new();
+    for round in 0..rounds {
+        // Alternate which goes first, so neither always has the warmer
+        // machine.
+        let order = match (args.baseline, round % 2) {
+            (false, _) => vec![tenure],
+            (true, 0) => vec![tenure, by_hand],
+            (true, _) => vec![by_hand, tenure],
         };
-        let server = app::start(config, "127.0.0.1:0".parse()?, variant).await?;
-        let before = server.idle_counts(Duration::from_secs(5)).await;
-        let cpu_before = cpu_time();
-        let outcome = load::run(&server.url(), &plan).await;
-        let cpu = cpu_time().zip(cpu_before).map(|(a, b)| a - b);
-        // Abandoned requests are disposed in the background: wait for the
-        // counts (bounded), then judge.
-        let (Ok(after) | Err(after)) = server.settle(&before, Duration::from_secs(5)).await;
-        print!("{}", load::summary(label, &plan, &outcome, &before, &after));
-        let problems = load::accounting(&outcome, &before, &after);
-        for p in &problems {
-            println!("  WRONG        {p}");
+        let mut measured = Vec::new();
+        for (label, variant) in order {
+            if rounds > 1 {
+                println!("round {} of {rounds}:", round + 1);
+            }
+            let (m, passed) = measure(label, variant, &plan).await?;
+            ok &= passed;
+            measured.push(m);
         }
-        ok &= outcome.failures.is_empty()
-            && after.leaks_since(&before).is_empty()
-            && problems.is_empty();
-        server.stop().await?;
-        std::fs::remove_dir_all(&dir)?;
-        measured.push(Measured {
-            label,
-            outcome,
-            cpu,
-        });
+        measured.sort_by_key(|m| m.label != "tenure");
+        if let [t, b] = &measured[..] {
+            println!("{}", compare(t, b));
+        }
+        pairs.push(measured);
     }
-    if let [t, b] = &measured[..] {
-        println!("{}", compare(t, b));
+    if rounds > 1 {
+        println!("{}", medians(&pairs));
     }
     println!("{}", if ok { "result: ok" } else { "result: FAILED" });
     Ok(if ok {
@@ -310,11 +324,107 @@ async fn load_mode(n: usize, args: &Args) -> Result<ExitCode, Error> {
     })
 }
 
+/// Starts `variant` on a fresh database, runs `plan` against it, prints
+/// its summary; `true` if nothing failed or leaked.
+async fn measure(
+    label: &'static str,
+    variant: Variant,
+    plan: &Plan,
+) -> Result<(Measured, bool), Error> {
+    let dir = temp_dir("load")?;
+    let config = Config {
+        faults: plan.faults,
+        ..Config::new(dir.join("load.db"))
+    };
+    // The server runs on a runtime of its own, so that its CPU time can be
+    // told from the clients'.
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_name("svc-server")
+        .enable_all()
+        .build()?;
+    let server = rt
+        .spawn(app::start(config, "127.0.0.1:0".parse()?, variant))
+        .await??;
+    let before = server.idle_counts(Duration::from_secs(5)).await;
+    let cpu_before = server_cpu();
+    let outcome = load::run(&server.url(), plan).await;
+    let cpu = server_cpu()
+        .zip(cpu_before)
+        .map(|(a, b)| a.saturating_sub(b));
+    // Abandoned requests are disposed in the background: wait for the
+    // counts (bounded), then judge.
+    let (Ok(after) | Err(after)) = server.settle(&before, Duration::from_secs(5)).await;
+    print!("{}", load::summary(label, plan, &outcome, &before, &after));
+    let problems = load::accounting(&outcome, &before, &after);
+    for p in &problems {
+        println!("  WRONG        {p}");
+    }
+    let passed =
+        outcome.failures.is_empty() && after.leaks_since(&before).is_empty() && problems.is_empty();
+    server.stop().await?;
+    rt.shutdown_background();
+    std::fs::remove_dir_all(&dir)?;
+    Ok((
+        Measured {
+            label,
+            outcome,
+            cpu,
+        },
+        passed,
+    ))
+}
+
+fn median(mut v: Vec<f64>) -> f64 {
+    v.sort_by(f64::total_cmp);
+    let n = v.len();
+    if n % 2 == 1 {
+        v[n / 2]
+    } else {
+        (v[n / 2 - 1] + v[n / 2]) / 2.0
+    }
+}
+
+fn us_per_request(d: Duration, m: &Measured) -> f64 {
+    d.as_secs_f64() * 1e6 / m.outcome.sent as f64
+}
+
+/// The median, over the rounds, of what the container costs per request.
+fn medians(pairs: &[Vec<Measured>]) -> String {
+    let diffs = |f: &dyn Fn(&Measured) -> Option<f64>| -> Option<(f64, f64, f64)> {
+        let mut d = Vec::new();
+        let (mut t_all, mut b_all) = (Vec::new(), Vec::new());
+        for p in pairs {
+            let (t, b) = (f(&p[0])?, f(&p[1])?);
+            d.push(t - b);
+            t_all.push(t);
+            b_all.push(b);
+        }
+        Some((median(t_all), median(b_all), median(d)))
+    };
+    let mut s = format!(
+        "median over {} rounds, tenure vs hand-wired:\n",
+        pairs.len()
+    );
+    if let Some((t, b, d)) = diffs(&|m| Some(us_per_request(m.outcome.elapsed, m))) {
+        s += &format!("  wall time per request  {t:.1} µs vs {b:.1} µs: {d:+.1} µs\n");
+    }
+    if let Some((t, b, d)) = diffs(&|m| m.cpu.map(|c| us_per_request(c, m))) {
+        s += &format!("  server CPU per request {t:.1} µs vs {b:.1} µs: {d:+.1} µs\n");
+    }
+    for p in [50.0, 99.0] {
+        if let Some((t, b, d)) = diffs(&|m| Some(m.outcome.percentile(p).as_secs_f64() * 1e3)) {
+            s += &format!("  latency p{p:<2}            {t:.2} ms vs {b:.2} ms: {d:+.2} ms\n");
+        }
+    }
+    s.pop();
+    s
+}
+
 /// What the container costs per request: the same load, `t` (tenure)
 /// against `b` (hand-wired).
 fn compare(t: &Measured, b: &Measured) -> String {
-    let us = |d: Duration| d.as_secs_f64() * 1e6;
-    let per = |m: &Measured| us(m.outcome.elapsed) / m.outcome.sent as f64;
+    let per = |m: &Measured| us_per_request(m.outcome.elapsed, m);
     let mut s = format!(
         "{} vs {} (same requests, same concurrency, one process):\n",
         t.label, b.label
@@ -327,12 +437,9 @@ fn compare(t: &Measured, b: &Measured) -> String {
         (per(t) / per(b) - 1.0) * 100.0
     );
     if let (Some(ct), Some(cb)) = (t.cpu, b.cpu) {
-        let (ct, cb) = (
-            us(ct) / t.outcome.sent as f64,
-            us(cb) / b.outcome.sent as f64,
-        );
+        let (ct, cb) = (us_per_request(ct, t), us_per_request(cb, b));
         s += &format!(
-            "  CPU time per request   {ct:.1} µs vs {cb:.1} µs: {:+.1} µs ({:+.1}%) (server and clients, 10 ms ticks)\n",
+            "  server CPU per request {ct:.1} µs vs {cb:.1} µs: {:+.1} µs ({:+.1}%)\n",
             ct - cb,
             (ct / cb - 1.0) * 100.0
         );

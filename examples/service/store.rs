@@ -14,7 +14,7 @@ use sqlx::sqlite::{
 };
 use sqlx::{Row, Sqlite, Transaction};
 use tenure::Injectable;
-use tokio::sync::{Mutex, MutexGuard};
+use tokio::sync::{Mutex, MutexGuard, OwnedSemaphorePermit, Semaphore};
 
 /// Transactions begun and how each ended. `begun - committed - rolled_back
 /// - dropped_open` are open now.
@@ -43,8 +43,14 @@ impl TxStats {
 }
 
 /// The connection pool: a singleton, opened asynchronously at startup.
+///
+/// SQLite takes one writer at a time. Writers queue here, on an async
+/// semaphore, before they begin (`BEGIN IMMEDIATE`): waiting on SQLite's
+/// own busy handler instead would sleep in steps of up to 100 ms and make
+/// the tail latency that of the busy handler.
 pub struct Db {
     pool: SqlitePool,
+    writer: Arc<Semaphore>,
     pub stats: Arc<TxStats>,
 }
 
@@ -80,6 +86,7 @@ impl Db {
         .await?;
         Ok(Db {
             pool,
+            writer: Arc::new(Semaphore::new(1)),
             stats: Arc::default(),
         })
     }
@@ -114,8 +121,14 @@ pub enum Access {
 /// succeeded; otherwise [`finish`](UnitOfWork::finish) (the disposer) rolls
 /// back, on error, panic and disconnect alike.
 pub struct UnitOfWork {
-    tx: Mutex<Option<Transaction<'static, Sqlite>>>,
+    tx: Mutex<Option<Open>>,
     stats: Arc<TxStats>,
+}
+
+/// An open transaction, with the writer's turn if it may write.
+struct Open {
+    tx: Transaction<'static, Sqlite>,
+    _writer: Option<OwnedSemaphorePermit>,
 }
 
 /// The unit of work was used after it committed or rolled back.
@@ -133,13 +146,23 @@ impl std::error::Error for Finished {}
 impl UnitOfWork {
     /// Takes a connection and begins a transaction.
     pub async fn begin(db: &Db, access: Access) -> Result<UnitOfWork, sqlx::Error> {
-        let tx = match access {
-            Access::Read => db.pool.begin().await?,
-            Access::Write => db.pool.begin_with("BEGIN IMMEDIATE").await?,
+        let open = match access {
+            Access::Read => Open {
+                tx: db.pool.begin().await?,
+                _writer: None,
+            },
+            Access::Write => {
+                let turn = db.writer.clone().acquire_owned().await;
+                let turn = turn.map_err(|_| sqlx::Error::PoolClosed)?;
+                Open {
+                    tx: db.pool.begin_with("BEGIN IMMEDIATE").await?,
+                    _writer: Some(turn),
+                }
+            }
         };
         db.stats.begun.fetch_add(1, Ordering::SeqCst);
         Ok(UnitOfWork {
-            tx: Mutex::new(Some(tx)),
+            tx: Mutex::new(Some(open)),
             stats: db.stats.clone(),
         })
     }
@@ -156,13 +179,14 @@ impl UnitOfWork {
     /// Commits. A failed commit counts as rolled back (sqlx rolls back the
     /// transaction it drops).
     pub async fn commit(&self) -> Result<(), sqlx::Error> {
-        let tx = self
+        let open = self
             .tx
             .lock()
             .await
             .take()
             .ok_or_else(|| sqlx::Error::Protocol(Finished.to_string()))?;
-        match tx.commit().await {
+        // The writer's turn ends with `open`, after the commit.
+        match open.tx.commit().await {
             Ok(()) => {
                 self.stats.committed.fetch_add(1, Ordering::SeqCst);
                 Ok(())
@@ -176,11 +200,11 @@ impl UnitOfWork {
 
     /// Rolls back unless the handler committed: the async disposer.
     pub async fn finish(&self) -> Result<(), sqlx::Error> {
-        let Some(tx) = self.tx.lock().await.take() else {
+        let Some(open) = self.tx.lock().await.take() else {
             return Ok(());
         };
         self.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
-        tx.rollback().await
+        open.tx.rollback().await
     }
 }
 
@@ -195,12 +219,12 @@ impl Drop for UnitOfWork {
 }
 
 /// The open transaction of a unit of work, locked for a query.
-pub struct Tx<'a>(MutexGuard<'a, Option<Transaction<'static, Sqlite>>>);
+pub struct Tx<'a>(MutexGuard<'a, Option<Open>>);
 
 impl Tx<'_> {
     /// The transaction's connection.
     pub fn conn(&mut self) -> &mut SqliteConnection {
-        self.0.as_mut().expect("checked open by UnitOfWork::tx")
+        &mut self.0.as_mut().expect("checked open by UnitOfWork::tx").tx
     }
 }
 
