@@ -251,7 +251,9 @@ where
                 return Ok(response);
             }
             parts.extensions.insert(scope);
-            let out = catch_unwind(inner.call(Request::from_parts(parts, body))).await;
+            // `call` itself runs inside, so a panic in it is caught too.
+            let req = Request::from_parts(parts, body);
+            let out = catch_unwind(async move { inner.call(req).await }).await;
             let out = out.map(|r| r.map(IntoResponse::into_response));
             guard.dispose().await;
             match out {
@@ -306,7 +308,8 @@ impl Drop for DisposeGuard {
             return;
         };
         // Without a runtime the scope is dropped here, and its skipped
-        // disposers are reported through `on_undisposed`.
+        // disposers are reported through `on_undisposed`; so they are if
+        // the runtime is shutting down and drops the spawned task unrun.
         if let Ok(rt) = tokio::runtime::Handle::try_current() {
             let (method, uri) = (self.method.clone(), self.uri.clone());
             rt.spawn(dispose_reporting(scope, method, uri));
