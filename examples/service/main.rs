@@ -391,30 +391,39 @@ fn us_per_request(d: Duration, m: &Measured) -> f64 {
 
 /// The median, over the rounds, of what the container costs per request.
 fn medians(pairs: &[Vec<Measured>]) -> String {
-    let diffs = |f: &dyn Fn(&Measured) -> Option<f64>| -> Option<(f64, f64, f64)> {
-        let mut d = Vec::new();
-        let (mut t_all, mut b_all) = (Vec::new(), Vec::new());
+    // (tenure, hand-wired, difference) medians, and the difference's range.
+    let diffs = |f: &dyn Fn(&Measured) -> Option<f64>| -> Option<[f64; 5]> {
+        let (mut t_all, mut b_all, mut d) = (Vec::new(), Vec::new(), Vec::new());
         for p in pairs {
             let (t, b) = (f(&p[0])?, f(&p[1])?);
-            d.push(t - b);
             t_all.push(t);
             b_all.push(b);
+            d.push(t - b);
         }
-        Some((median(t_all), median(b_all), median(d)))
+        let lo = d.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = d.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Some([median(t_all), median(b_all), median(d), lo, hi])
     };
     let mut s = format!(
-        "median over {} rounds, tenure vs hand-wired:\n",
+        "median over {} rounds, tenure vs hand-wired (the difference's range over the rounds):\n",
         pairs.len()
     );
-    if let Some((t, b, d)) = diffs(&|m| Some(us_per_request(m.outcome.elapsed, m))) {
-        s += &format!("  wall time per request  {t:.1} µs vs {b:.1} µs: {d:+.1} µs\n");
+    if let Some([t, b, d, lo, hi]) = diffs(&|m| Some(us_per_request(m.outcome.elapsed, m))) {
+        s += &format!(
+            "  wall time per request  {t:.1} µs vs {b:.1} µs: {d:+.1} µs ({lo:+.1} to {hi:+.1})\n"
+        );
     }
-    if let Some((t, b, d)) = diffs(&|m| m.cpu.map(|c| us_per_request(c, m))) {
-        s += &format!("  server CPU per request {t:.1} µs vs {b:.1} µs: {d:+.1} µs\n");
+    if let Some([t, b, d, lo, hi]) = diffs(&|m| m.cpu.map(|c| us_per_request(c, m))) {
+        s += &format!(
+            "  server CPU per request {t:.1} µs vs {b:.1} µs: {d:+.1} µs ({lo:+.1} to {hi:+.1})\n"
+        );
     }
     for p in [50.0, 99.0] {
-        if let Some((t, b, d)) = diffs(&|m| Some(m.outcome.percentile(p).as_secs_f64() * 1e3)) {
-            s += &format!("  latency p{p:<2}            {t:.2} ms vs {b:.2} ms: {d:+.2} ms\n");
+        let at = |m: &Measured| Some(m.outcome.percentile(p).as_secs_f64() * 1e3);
+        if let Some([t, b, d, lo, hi]) = diffs(&at) {
+            s += &format!(
+                "  latency p{p:<2}            {t:.2} ms vs {b:.2} ms: {d:+.2} ms ({lo:+.2} to {hi:+.2})\n"
+            );
         }
     }
     s.pop();
