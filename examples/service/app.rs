@@ -384,11 +384,10 @@ pub fn wiring(config: Config, token_provider: Lifetime) -> ContainerBuilder {
         .scope_value::<Caller>()
         .scope_value::<Access>()
         .scope_value::<Faults>()
-        // One unit of work per request: rolled back by its disposer unless
-        // the handler committed.
-        .try_scoped_async(|db: Arc<Db>, access: Arc<Access>| async move {
-            UnitOfWork::begin(&db, *access).await
-        })
+        // One unit of work per request (its transaction begins with the
+        // first query): rolled back by its disposer unless the handler
+        // committed.
+        .scoped(|db: Arc<Db>, access: Arc<Access>| UnitOfWork::new(db, *access))
         .dispose_with(|uow: Arc<UnitOfWork>| async move { uow.finish().await })
         .add::<ClientRepo>()
         .add::<TokenRepo>()

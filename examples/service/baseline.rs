@@ -39,8 +39,8 @@ pub fn router(db: Arc<Db>, config: Config) -> Router {
 struct Unit(Option<Arc<UnitOfWork>>);
 
 impl Unit {
-    async fn begin(db: &Db, access: Access) -> Result<Unit, ApiError> {
-        Ok(Unit(Some(Arc::new(UnitOfWork::begin(db, access).await?))))
+    fn new(db: &Arc<Db>, access: Access) -> Unit {
+        Unit(Some(Arc::new(UnitOfWork::new(db.clone(), access))))
     }
 
     fn uow(&self) -> &Arc<UnitOfWork> {
@@ -84,7 +84,7 @@ async fn register_handler(
     State(s): State<Arc<Shared>>,
     Json(new): Json<NewClient>,
 ) -> Result<(StatusCode, Json<ClientRecord>), ApiError> {
-    let unit = Unit::begin(&s.db, Access::Write).await?;
+    let unit = Unit::new(&s.db, Access::Write);
     let out = app::register(&ClientRepo::new(unit.uow().clone()), unit.uow(), new).await;
     unit.finish().await;
     Ok((StatusCode::CREATED, Json(out?)))
@@ -97,7 +97,7 @@ async fn issue_handler(
 ) -> Result<Json<Issued>, ApiError> {
     let caller = Caller::from_headers(&headers)?;
     let faults = Faults::from_headers(&headers, s.config.faults)?;
-    let unit = Unit::begin(&s.db, Access::Write).await?;
+    let unit = Unit::new(&s.db, Access::Write);
     let out = match provider(&unit, caller, faults) {
         Ok(p) => app::issue(&p, unit.uow(), faults, req).await,
         Err(e) => Err(e),
@@ -112,7 +112,7 @@ async fn me_handler(
 ) -> Result<Json<Me>, ApiError> {
     let caller = Caller::from_headers(&headers)?;
     let faults = Faults::from_headers(&headers, s.config.faults)?;
-    let unit = Unit::begin(&s.db, Access::Read).await?;
+    let unit = Unit::new(&s.db, Access::Read);
     let out = match provider(&unit, caller, faults) {
         Ok(p) => app::me(&p, unit.uow(), faults, &s.db.stats, &s.config).await,
         Err(e) => Err(e),
@@ -127,7 +127,7 @@ async fn my_tokens_handler(
 ) -> Result<Json<TokenList>, ApiError> {
     let caller = Caller::from_headers(&headers)?;
     let faults = Faults::from_headers(&headers, s.config.faults)?;
-    let unit = Unit::begin(&s.db, Access::Read).await?;
+    let unit = Unit::new(&s.db, Access::Read);
     let out = match provider(&unit, caller, faults) {
         Ok(p) => app::my_tokens(&p, unit.uow()).await,
         Err(e) => Err(e),

@@ -415,17 +415,18 @@ async fn faulty(
 }
 
 /// What the server's transaction counts must say about a run, given what
-/// the clients saw: every correct answer committed once; every fault that
-/// reached a unit of work rolled it back (the handler and factory faults
-/// always do, an abandoned request does if it got that far: at least the
-/// ones that reached the stall); nothing dropped without its disposer.
+/// the clients saw: every correct answer committed once; every fault whose
+/// transaction had begun rolled it back (a handler fault always, after its
+/// write; a factory fault never: no query ran; an abandoned request if it
+/// got that far, so at least the ones that reached the stall); nothing
+/// dropped without its disposer.
 pub fn accounting(o: &Outcome, before: &Counts, after: &Counts) -> Vec<String> {
     let d = |a: u64, b: u64| a - b;
     let begun = d(after.begun, before.begun);
     let committed = d(after.committed, before.committed);
     let rolled_back = d(after.rolled_back, before.rolled_back);
     let stalled = d(after.stalled, before.stalled);
-    let faults = (o.handler_faults + o.factory_faults) as u64;
+    let faults = o.handler_faults as u64;
     let mut wrong = Vec::new();
     if committed != o.ok as u64 {
         wrong.push(format!("{committed} commits for {} correct answers", o.ok));
@@ -438,8 +439,8 @@ pub fn accounting(o: &Outcome, before: &Counts, after: &Counts) -> Vec<String> {
     let (least, most) = (faults + stalled, faults + o.abandoned as u64);
     if !(least..=most).contains(&rolled_back) {
         wrong.push(format!(
-            "{rolled_back} rollbacks, expected {least}..={most} (handler and factory faults {faults}, \
-             stalled {stalled}, abandoned {})",
+            "{rolled_back} rollbacks, expected {least}..={most} (handler faults {faults}, stalled \
+             {stalled}, abandoned {})",
             o.abandoned
         ));
     }

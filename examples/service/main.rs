@@ -21,7 +21,9 @@
 //!   startup, not on the first request. Its disposer closes it at
 //!   `shutdown`.
 //! - **The unit of work** (`UnitOfWork`: one pooled connection and one
-//!   `sqlx::Transaction`) is scoped: one per request. The handler commits it
+//!   `sqlx::Transaction`, begun by its first query, so that a handler reads
+//!   its request body before it holds a connection or the writer's turn)
+//!   is scoped: one per request. The handler commits it
 //!   (`uow.commit().await`) when it succeeded; its async disposer
 //!   (`dispose_with`) rolls it back otherwise, which the layer runs on an
 //!   error response, a failed factory, a panic and a client that went
@@ -52,19 +54,19 @@
 //! 1. captive dependency [T0001]: singleton `service::app::TokenProvider` -> scoped `service::app::Caller`.
 //!    A singleton would keep one `Caller` alive for every scope at once.
 //!    Make `TokenProvider` scoped or transient, or inject `Factory<Caller>` (it holds nothing) and create `Caller` in a scope the caller passes (a `ScopeFactory` opens one per operation).
-//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:395:10
+//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:394:10
 //!    scoped `service::app::Caller`            registered at examples/service/app.rs:384:10
 //! 2. captive dependency [T0001]: singleton `service::app::TokenProvider` -> scoped `service::app::Faults`.
 //!    A singleton would keep one `Faults` alive for every scope at once.
 //!    Make `TokenProvider` scoped or transient, or inject `Factory<Faults>` (it holds nothing) and create `Faults` in a scope the caller passes (a `ScopeFactory` opens one per operation).
-//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:395:10
+//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:394:10
 //!    scoped `service::app::Faults`            registered at examples/service/app.rs:386:10
 //! 3. captive dependency [T0001]: singleton `service::app::TokenProvider` -> transient `service::store::ClientRepo` -> scoped `service::store::UnitOfWork`.
 //!    A singleton would keep one `UnitOfWork` alive for every scope at once.
 //!    Make `TokenProvider` scoped or transient, or inject `Factory<UnitOfWork>` (it holds nothing) and create `UnitOfWork` in a scope the caller passes (a `ScopeFactory` opens one per operation).
-//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:395:10
-//!    transient `service::store::ClientRepo`   registered at examples/service/app.rs:393:10
-//!    scoped `service::store::UnitOfWork`      registered at examples/service/app.rs:389:10
+//!    singleton `service::app::TokenProvider`  registered at examples/service/app.rs:394:10
+//!    transient `service::store::ClientRepo`   registered at examples/service/app.rs:392:10
+//!    scoped `service::store::UnitOfWork`      registered at examples/service/app.rs:390:10
 //! ```
 //!
 //! # Load mode

@@ -117,12 +117,21 @@ pub enum Access {
 }
 
 /// One request's unit of work: a connection from the pool and a
-/// transaction on it. [`commit`](UnitOfWork::commit) when the handler
-/// succeeded; otherwise [`finish`](UnitOfWork::finish) (the disposer) rolls
-/// back, on error, panic and disconnect alike.
+/// transaction on it, begun by the first query (so a handler reads its
+/// request body before it holds a connection, or the writer's turn).
+/// [`commit`](UnitOfWork::commit) when the handler succeeded; otherwise
+/// [`finish`](UnitOfWork::finish) (the disposer) rolls back, on error,
+/// panic and disconnect alike.
 pub struct UnitOfWork {
-    tx: Mutex<Option<Open>>,
-    stats: Arc<TxStats>,
+    db: Arc<Db>,
+    access: Access,
+    state: Mutex<State>,
+}
+
+enum State {
+    NotBegun,
+    Open(Open),
+    Finished,
 }
 
 /// An open transaction, with the writer's turn if it may write.
@@ -131,22 +140,23 @@ struct Open {
     _writer: Option<OwnedSemaphorePermit>,
 }
 
-/// The unit of work was used after it committed or rolled back.
-#[derive(Debug)]
-pub struct Finished;
-
-impl std::fmt::Display for Finished {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str("the unit of work has already committed or rolled back")
-    }
+fn finished() -> sqlx::Error {
+    sqlx::Error::Protocol("the unit of work has already committed or rolled back".into())
 }
 
-impl std::error::Error for Finished {}
-
 impl UnitOfWork {
-    /// Takes a connection and begins a transaction.
-    pub async fn begin(db: &Db, access: Access) -> Result<UnitOfWork, sqlx::Error> {
-        let open = match access {
+    /// A unit of work on `db`; nothing is taken from the pool yet.
+    pub fn new(db: Arc<Db>, access: Access) -> UnitOfWork {
+        UnitOfWork {
+            db,
+            access,
+            state: Mutex::new(State::NotBegun),
+        }
+    }
+
+    async fn begin(&self) -> Result<Open, sqlx::Error> {
+        let db = &self.db;
+        let open = match self.access {
             Access::Read => Open {
                 tx: db.pool.begin().await?,
                 _writer: None,
@@ -161,38 +171,38 @@ impl UnitOfWork {
             }
         };
         db.stats.begun.fetch_add(1, Ordering::SeqCst);
-        Ok(UnitOfWork {
-            tx: Mutex::new(Some(open)),
-            stats: db.stats.clone(),
-        })
+        Ok(open)
     }
 
-    /// The open transaction, to run queries on ([`Tx::conn`]).
+    /// The transaction, begun now if this is the first query, to run
+    /// queries on ([`Tx::conn`]).
     pub async fn tx(&self) -> Result<Tx<'_>, sqlx::Error> {
-        let guard = self.tx.lock().await;
-        if guard.is_none() {
-            return Err(sqlx::Error::Protocol(Finished.to_string()));
+        let mut state = self.state.lock().await;
+        match &*state {
+            State::Open(_) => {}
+            State::NotBegun => *state = State::Open(self.begin().await?),
+            State::Finished => return Err(finished()),
         }
-        Ok(Tx(guard))
+        Ok(Tx(state))
     }
 
-    /// Commits. A failed commit counts as rolled back (sqlx rolls back the
-    /// transaction it drops).
+    /// Commits (nothing to do if no query ran). A failed commit counts as
+    /// rolled back (sqlx rolls back the transaction it drops).
     pub async fn commit(&self) -> Result<(), sqlx::Error> {
-        let open = self
-            .tx
-            .lock()
-            .await
-            .take()
-            .ok_or_else(|| sqlx::Error::Protocol(Finished.to_string()))?;
+        let mut state = self.state.lock().await;
+        let open = match std::mem::replace(&mut *state, State::Finished) {
+            State::Open(open) => open,
+            State::NotBegun => return Ok(()),
+            State::Finished => return Err(finished()),
+        };
         // The writer's turn ends with `open`, after the commit.
         match open.tx.commit().await {
             Ok(()) => {
-                self.stats.committed.fetch_add(1, Ordering::SeqCst);
+                self.db.stats.committed.fetch_add(1, Ordering::SeqCst);
                 Ok(())
             }
             Err(e) => {
-                self.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
+                self.db.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
                 Err(e)
             }
         }
@@ -200,31 +210,35 @@ impl UnitOfWork {
 
     /// Rolls back unless the handler committed: the async disposer.
     pub async fn finish(&self) -> Result<(), sqlx::Error> {
-        let Some(open) = self.tx.lock().await.take() else {
+        let mut state = self.state.lock().await;
+        let State::Open(open) = std::mem::replace(&mut *state, State::Finished) else {
             return Ok(());
         };
-        self.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
+        self.db.stats.rolled_back.fetch_add(1, Ordering::SeqCst);
         open.tx.rollback().await
     }
 }
 
 impl Drop for UnitOfWork {
     fn drop(&mut self) {
-        if self.tx.get_mut().is_some() {
+        if let State::Open(_) = self.state.get_mut() {
             // sqlx queues the rollback on the connection; count it so a
             // skipped disposer shows.
-            self.stats.dropped_open.fetch_add(1, Ordering::SeqCst);
+            self.db.stats.dropped_open.fetch_add(1, Ordering::SeqCst);
         }
     }
 }
 
 /// The open transaction of a unit of work, locked for a query.
-pub struct Tx<'a>(MutexGuard<'a, Option<Open>>);
+pub struct Tx<'a>(MutexGuard<'a, State>);
 
 impl Tx<'_> {
     /// The transaction's connection.
     pub fn conn(&mut self) -> &mut SqliteConnection {
-        &mut self.0.as_mut().expect("checked open by UnitOfWork::tx").tx
+        match &mut *self.0 {
+            State::Open(open) => &mut open.tx,
+            _ => unreachable!("UnitOfWork::tx hands out open transactions only"),
+        }
     }
 }
 
