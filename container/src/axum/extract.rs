@@ -20,6 +20,10 @@ use crate::scope::Scope;
 /// resolves in the same scope, so two of the same scoped service are one
 /// instance.
 ///
+/// Not to be confused with the trait [`tenure::Inject`](crate::Inject)
+/// (what a factory can take as an argument): this one is
+/// `tenure::axum::Inject`.
+///
 /// # Rejections
 ///
 /// If `T` cannot be resolved (a factory failed, a scope value was not
