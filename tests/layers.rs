@@ -34,6 +34,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     ("async", &["asynch"]),
     ("testing", &["testing"]),
+    ("integrations", &["axum"]),
 ];
 
 fn layer_of(module: &str) -> Option<usize> {

@@ -107,6 +107,11 @@
 //!   `run_scoped`. Without it, everything synchronous (pooled services
 //!   included, whose sync renters fail fast when the pool is exhausted)
 //!   still works.
+//! - `axum`: the module `tenure::axum`: `ScopeLayer` (one scope per
+//!   request, request values supplied from the request's head, disposal
+//!   awaited when the response is produced, also on error, panic and
+//!   disconnect) and the `Inject<T>` and `RequestScope` extractors.
+//!   Implies `tokio`.
 //!
 //! # How it compares
 //!
@@ -150,6 +155,7 @@
 //! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
 //! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
+//! | 8. integrations | `axum` | one scope per request in a web framework, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(
@@ -190,6 +196,9 @@ mod scope;
 mod asynch;
 // 7. testing
 pub mod testing;
+// 8. integrations
+#[cfg(feature = "axum")]
+pub mod axum;
 
 #[cfg(feature = "tokio")]
 pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};

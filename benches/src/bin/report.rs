@@ -1,7 +1,8 @@
 //! The allocation pass and the report: counts allocations per operation for
 //! every scenario (with a counting global allocator, outside any timing),
 //! reads the criterion estimates of the timing runs, and writes
-//! BENCHMARKS.md.
+//! BENCHMARKS.md, ending with `benches/SERVICE.md` (the HTTP service's load
+//! measurements) verbatim.
 //!
 //! Usage: `report <dir with run1, run2, ... criterion copies> <output.md>`
 //! (`benches/run.sh` runs it).
@@ -381,6 +382,14 @@ fn main() {
             }
         }
     }
+    // The HTTP service's load measurements (tenure against the same service
+    // wired by hand), taken with the example's load mode and kept in
+    // benches/SERVICE.md: included verbatim as the last section.
+    let service = Path::new(env!("CARGO_MANIFEST_DIR")).join("SERVICE.md");
+    let service = std::fs::read_to_string(&service)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", service.display()));
+    let _ = writeln!(md);
+    md.push_str(&service);
     std::fs::write(&out, md).expect("BENCHMARKS.md is writable");
     eprintln!("wrote {}", out.display());
 }
