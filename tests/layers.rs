@@ -32,6 +32,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "scope",
             "handles",
             "container",
+            "trace",
         ],
     ),
     ("async", &["asynch"]),

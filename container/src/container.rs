@@ -157,7 +157,10 @@ impl Container {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        self.ctx_for(idx)?.resolve_as::<T>(idx)
+        let plan = &self.shared.plan;
+        crate::trace::resolve(plan, idx, crate::trace::ROOT, || {
+            self.ctx_for(idx)?.resolve_as::<T>(idx)
+        })
     }
 
     /// The root resolution context for service `idx`, if the container

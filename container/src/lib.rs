@@ -147,7 +147,7 @@
 //! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem out; the one place that decides which registration wins |
-//! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
+//! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
 //! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
@@ -185,6 +185,7 @@ mod pool;
 mod resolve;
 mod scope;
 mod slot;
+mod trace;
 // 6. async
 #[cfg(feature = "tokio")]
 mod asynch;

@@ -66,6 +66,9 @@ pub(crate) struct Fill<'a> {
     /// The actor to make current while creating, if the claim made a new
     /// one (a top-level creation).
     pub(crate) enter: Option<Actor>,
+    /// When the creation started (for tracing).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) started: crate::trace::Start,
 }
 
 /// The services that failed during one warm-up, so that each is tried
@@ -203,6 +206,7 @@ impl<'a> Ctx<'a> {
                     svc,
                     claim: None,
                     enter: None,
+                    started: crate::trace::start(),
                 }));
             }
         };
@@ -225,6 +229,7 @@ impl<'a> Ctx<'a> {
                     svc,
                     claim: Some(claim),
                     enter: new.then_some(actor),
+                    started: crate::trace::start(),
                 }))
             }
         }
@@ -254,6 +259,7 @@ impl<'a> Ctx<'a> {
         rent: Option<Rent<'a>>,
         created: bool,
     ) -> Got<'a> {
+        crate::trace::created(self, &fill, created);
         let Fill {
             idx, svc, claim, ..
         } = fill;
@@ -296,6 +302,7 @@ impl<'a> Ctx<'a> {
     /// A creation failed: marks it in the warm-up memo, and records where.
     pub(crate) fn failed(&self, fill_idx: u32, svc: &Service, err: ResolveError) -> ResolveError {
         let err = err.within(svc.node);
+        crate::trace::failed(self, &svc.node, &err);
         if let Some(memo) = self.memo
             && svc.lifetime == Lifetime::Singleton
         {
