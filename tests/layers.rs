@@ -11,7 +11,7 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "base",
         &[
-            "macros", "key", "lifetime", "node", "error", "erased", "suggest",
+            "macros", "key", "lifetime", "node", "error", "erased", "suggest", "lint",
         ],
     ),
     (
@@ -36,6 +36,7 @@ const LAYERS: &[(&str, &[&str])] = &[
         ],
     ),
     ("async", &["asynch"]),
+    ("diagnostics", &["diagnostics"]),
     ("testing", &["testing"]),
 ];
 

@@ -143,13 +143,14 @@
 //!
 //! | layer | modules | what it holds |
 //! |---|---|---|
-//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest` | service keys, lifetimes, path nodes, errors, erased instances |
+//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `lint` | service keys, lifetimes, path nodes, errors, lints and their warnings, erased instances |
 //! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
-//! | 4. validation | `validate` | registrations in, a plan or every problem out; the one place that decides which registration wins |
+//! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
 //! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
-//! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
+//! | 7. diagnostics | `diagnostics` | lint settings |
+//! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(
@@ -162,6 +163,7 @@ mod erased;
 mod error;
 mod key;
 mod lifetime;
+mod lint;
 mod macros;
 mod node;
 mod suggest;
@@ -189,7 +191,9 @@ mod trace;
 // 6. async
 #[cfg(feature = "tokio")]
 mod asynch;
-// 7. testing
+// 7. diagnostics
+mod diagnostics;
+// 8. testing
 pub mod testing;
 
 #[cfg(feature = "tokio")]
@@ -204,6 +208,7 @@ pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use injectable::Injectable;
 pub use lifetime::Lifetime;
+pub use lint::{Level, Lint, Warning};
 pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
