@@ -410,6 +410,7 @@ fn the_derive_key_marks_the_service() {
     assert_eq!(ws.len(), 1);
     assert_eq!(ws[0].lint(), Lint::RequestBoundHeld);
     assert_eq!(short_path(&ws[0]), ["Checkout", "Cart"]);
+    assert!(b.describe().get::<Cart>().unwrap().request_bound);
     b.lint(
         Lint::RequestBoundHeld,
         Level::Allow {

@@ -1,9 +1,17 @@
-//! Seeing the wiring: lints ([`Lint`], [`Warning`]) and their settings.
+//! Seeing the wiring: [`Description`] (a table of the services), [`Diagram`]
+//! (Graphviz DOT and Mermaid), and lints ([`Lint`], [`Warning`]) and their
+//! settings.
 //!
 //! Nothing here is on a resolution path: a description is made from the
 //! registrations (a builder's, or those a container was built from), the
-//! lints run inside `build()`, and the leak report reads the instance
-//! census that [`track_instances`](ContainerBuilder::track_instances) keeps.
+//! and the lints run inside `build()`.
+
+mod describe;
+mod graph;
+mod render;
+
+pub use describe::{Dependency, DependencyTarget, Description, MadeBy, ServiceRow};
+pub use graph::Diagram;
 
 use std::panic::Location;
 
@@ -14,6 +22,13 @@ use crate::key::Key;
 use crate::lint::{Level, Lint, Warning};
 
 impl ContainerBuilder {
+    /// Describes the registrations in effect, one row per service, whether
+    /// or not they would build: dependencies are linked by type, and what
+    /// is not registered is shown missing. See [`Description`].
+    pub fn describe(&self) -> Description {
+        Description::of(self)
+    }
+
     /// Sets what `lint` does when it fires: [`Level::Warn`] (the default),
     /// [`Level::Deny`] (a problem: `build()` fails), or
     /// [`Level::Allow`] with the reason (an empty reason is a `T0006`
@@ -125,6 +140,29 @@ impl ContainerBuilder {
 }
 
 impl Container {
+    /// Describes the services this container was built from, one row per
+    /// service. See [`Description`].
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct Pool;
+    /// struct Session { _pool: Arc<Pool> }
+    ///
+    /// let c = Container::builder()
+    ///     .singleton(|| Pool)
+    ///     .scoped(|_pool: Arc<Pool>| Session { _pool })
+    ///     .build()?;
+    /// let table = c.describe().to_string();
+    /// assert!(table.starts_with("2 services, in registration order:"));
+    /// assert!(table.contains("scoped     Session  -         Arc<Pool>"));
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    pub fn describe(&self) -> Description {
+        Description::of(&self.shared.source)
+    }
+
     /// The lints that fired at [`Level::Warn`] when this container was
     /// built, in a stable order (by lint, then registration order). See
     /// [`Lint`].

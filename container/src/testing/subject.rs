@@ -78,6 +78,14 @@ impl ContainerBuilder {
         let registered: HashSet<TypeId> = self.regs.iter().map(|r| r.key.id).collect();
         sub.hooks
             .retain(|h| kept.contains(&h.key.id) || !registered.contains(&h.key.id));
+        // So do request-bound marks. Roots do not apply: the subgraph is, by
+        // construction, what the subject reaches (lint L0002 is for whole
+        // applications).
+        let lints = &mut sub.settings.lints;
+        lints
+            .request_bound
+            .retain(|(k, _)| kept.contains(&k.id) || !registered.contains(&k.id));
+        lints.roots.clear();
         sub.build().map_err(|mut e| {
             // Suggestions and collection hints from the whole builder, not
             // only from the subgraph; other hints are kept as they are.
