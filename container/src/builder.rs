@@ -104,7 +104,7 @@ impl Default for Settings {
 }
 
 /// Collects registrations, then [`build`](ContainerBuilder::build)s a
-/// validated [`Container`].
+/// validated [`Container`](crate::Container).
 ///
 /// Registering never runs a factory: each factory's dependencies are read
 /// from its argument types. `build` checks the whole graph first and reports
@@ -154,7 +154,7 @@ pub struct ContainerBuilder {
 }
 
 impl ContainerBuilder {
-    /// An empty builder. Same as [`Container::builder`].
+    /// An empty builder. Same as [`Container::builder`](crate::Container::builder).
     pub fn new() -> Self {
         Self::default()
     }
@@ -196,7 +196,7 @@ impl ContainerBuilder {
     /// See [`Lifetime::Pooled`].
     ///
     /// A sync `resolve` in a scope when all `max` instances are rented fails
-    /// at once with [`PoolExhausted`](ResolveErrorKind::PoolExhausted) (it
+    /// at once with [`PoolExhausted`](crate::ResolveErrorKind::PoolExhausted) (it
     /// never blocks a thread); `resolve_async` waits its turn.
     #[track_caller]
     pub fn pooled<M, F>(&mut self, max: usize, factory: F) -> &mut Self
@@ -232,7 +232,7 @@ impl ContainerBuilder {
 
     /// Registers a fallible singleton: `factory` returns `Result<T, E>`; an
     /// `Err` reaches the caller of `resolve` as
-    /// [`ResolveErrorKind::Factory`], with `E` as its source.
+    /// [`ResolveErrorKind::Factory`](crate::ResolveErrorKind::Factory), with `E` as its source.
     #[track_caller]
     pub fn try_singleton<M, F>(&mut self, factory: F) -> &mut Self
     where
@@ -314,7 +314,7 @@ impl ContainerBuilder {
     /// run, and `hook` is called with how many did not.
     ///
     /// By default one line goes to standard error. Every such drop is also
-    /// counted in [`Container::undisposed_scopes`].
+    /// counted in [`Container::undisposed_scopes`](crate::Container::undisposed_scopes).
     ///
     /// The hook runs inside the scope's `Drop`: a panic in it is caught and
     /// reported on standard error, never unwound through the drop.
@@ -325,7 +325,7 @@ impl ContainerBuilder {
 
     /// Sets where the failures of a disposal that nobody awaits any more
     /// go: a [`Scope::dispose`](crate::Scope::dispose),
-    /// [`Container::shutdown`] or [`Container::run_scoped`] whose future was
+    /// [`Container::shutdown`](crate::Container::shutdown) or [`Container::run_scoped`](crate::Container::run_scoped) whose future was
     /// dropped before it finished keeps disposing on the Tokio runtime, and
     /// its [`DisposeError`](crate::DisposeError), if any, is passed to `hook`.
     ///
@@ -449,7 +449,7 @@ impl ContainerBuilder {
 
     /// Adds the registered service `I` to the collection of `D`, injected as
     /// `Vec<Arc<D>>` (in registration order) and resolved with
-    /// [`Container::resolve_all`]. `upcast` is almost always `|s| s`.
+    /// [`Container::resolve_all`](crate::Container::resolve_all). `upcast` is almost always `|s| s`.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -540,7 +540,7 @@ impl ContainerBuilder {
     }
 
     /// Counts, per service, the instances created and still alive, for
-    /// [`Container::instance_report`] (to find leaks by comparing two
+    /// [`Container::instance_report`](crate::Container::instance_report) (to find leaks by comparing two
     /// reports). Costs a weak reference and a short lock per creation.
     pub fn track_instances(&mut self) -> &mut Self {
         self.settings.track_instances = true;
