@@ -149,7 +149,7 @@
 //! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
 //! | 5. runtime | `actor`, `slot`, `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
-//! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings |
+//! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
 //! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
@@ -202,7 +202,9 @@ pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind}
 pub use builder::ContainerBuilder;
 pub use census::{InstanceCount, InstanceReport};
 pub use container::{Container, WarmUpError};
-pub use diagnostics::{Dependency, DependencyTarget, Description, Diagram, MadeBy, ServiceRow};
+pub use diagnostics::{
+    Dependency, DependencyTarget, Description, Diagram, LeakReport, LeakRow, MadeBy, ServiceRow,
+};
 pub use error::{BuildError, DependencyKind, Problem, ResolveError, ResolveErrorKind};
 pub use factory::{FactoryFn, FactoryResult};
 pub use handles::{Factory, Lazy, ScopeFactory};

@@ -315,7 +315,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub(crate) fn count(&self, svc: &Service, value: &Erased) {
         if let Some(census) = &self.root.census {
-            census.record(svc.id, value);
+            census.record(svc.id, value, self.scope);
         }
     }
 

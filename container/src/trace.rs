@@ -58,7 +58,9 @@ pub(crate) fn next_scope_id() -> u64 {
 impl Scope {
     /// This scope's id: unique in the process, never 0 (the id of the
     /// container's root). It is the `scope` field of the `tracing`
-    /// feature's spans and events.
+    /// feature's spans and events, and the id a
+    /// [`LeakReport`](crate::LeakReport) gives for the scopes its probable
+    /// leaks came from.
     ///
     /// ```
     /// let c = tenure::Container::builder().build()?;

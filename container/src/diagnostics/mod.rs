@@ -1,17 +1,20 @@
 //! Seeing the wiring: [`Description`] (a table of the services), [`Diagram`]
-//! (Graphviz DOT and Mermaid), and lints ([`Lint`], [`Warning`]) and their
-//! settings.
+//! (Graphviz DOT and Mermaid), lints ([`Lint`], [`Warning`]) and their
+//! settings, and [`LeakReport`] (instances that outlived their scope).
 //!
 //! Nothing here is on a resolution path: a description is made from the
 //! registrations (a builder's, or those a container was built from), the
-//! and the lints run inside `build()`.
+//! lints run inside `build()`, and the leak report reads the instance
+//! census that [`track_instances`](ContainerBuilder::track_instances) keeps.
 
 mod describe;
 mod graph;
+mod leaks;
 mod render;
 
 pub use describe::{Dependency, DependencyTarget, Description, MadeBy, ServiceRow};
 pub use graph::Diagram;
+pub use leaks::{LeakReport, LeakRow};
 
 use std::panic::Location;
 
