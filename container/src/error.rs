@@ -536,11 +536,12 @@ impl ResolveError {
     }
 }
 
-/// The message (as [`Display`](fmt::Display)) followed by one
-/// `caused by: ...` line per error in the [`source`](StdError::source)
-/// chain, so `.unwrap()` and `?` out of `main` show why a factory failed;
-/// `{:#?}` prints the structure ([`kind`](ResolveError::kind) and
-/// [`path`](ResolveError::path)).
+/// The message (as [`Display`](fmt::Display)), then, when the path has
+/// more than one node, one line per node with its registration site, then
+/// one `caused by: ...` line per error in the [`source`](StdError::source)
+/// chain, so `.unwrap()` and `?` out of `main` show where each service on
+/// the path was registered and why a factory failed; `{:#?}` prints the
+/// structure ([`kind`](ResolveError::kind) and [`path`](ResolveError::path)).
 impl fmt::Debug for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
@@ -551,6 +552,10 @@ impl fmt::Debug for ResolveError {
                 .finish();
         }
         write!(f, "{self}")?;
+        let path = self.path();
+        if path.len() > 1 {
+            write_sites(f, path, "   ")?;
+        }
         write_causes(f, self, "   ")
     }
 }
