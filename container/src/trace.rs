@@ -7,8 +7,9 @@
 //! ([`Ctx::failed`]), an async renter waiting for a pooled instance, and
 //! each async disposer. Without the feature every function is an empty
 //! `#[inline]` one (or returns its argument), so nothing is left of them in
-//! the compiled code. With the feature and no subscriber, each costs the
-//! check `tracing` makes of a disabled call site.
+//! the compiled code. With the feature and no subscriber, each costs one
+//! relaxed atomic load (`tracing`'s level filter, off while no subscriber
+//! listens at DEBUG level): no span is built, no clock is read.
 //!
 //! What is recorded (target `tenure`):
 //!
@@ -98,7 +99,7 @@ mod on {
 
     #[inline]
     pub(crate) fn start() -> Start {
-        Start(enabled!(target: "tenure", Level::DEBUG).then(Instant::now))
+        Start((debug_on() && enabled!(target: "tenure", Level::DEBUG)).then(Instant::now))
     }
 
     fn span(plan: &Plan, idx: u32, scope: u64) -> tracing::Span {
@@ -118,8 +119,30 @@ mod on {
         }
     }
 
+    /// Whether anything may listen at DEBUG level: one relaxed atomic load
+    /// (the level filter of the subscribers set so far; off when there is
+    /// none), so that a resolution with no subscriber builds no span.
+    #[inline(always)]
+    fn debug_on() -> bool {
+        use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
+        STATIC_MAX_LEVEL >= Level::DEBUG && LevelFilter::current() >= Level::DEBUG
+    }
+
     #[inline]
     pub(crate) fn resolve<R>(
+        plan: &Plan,
+        idx: u32,
+        scope: u64,
+        f: impl FnOnce() -> Result<R, ResolveError>,
+    ) -> Result<R, ResolveError> {
+        if !debug_on() {
+            return f();
+        }
+        in_span(plan, idx, scope, f)
+    }
+
+    #[inline(never)]
+    fn in_span<R>(
         plan: &Plan,
         idx: u32,
         scope: u64,
@@ -132,28 +155,32 @@ mod on {
     }
 
     #[cfg(feature = "tokio")]
-    #[inline]
-    pub(crate) fn resolve_async<R, F>(
+    pub(crate) async fn resolve_async<R, F>(
         plan: &Plan,
         idx: u32,
         scope: u64,
         fut: F,
-    ) -> impl Future<Output = Result<R, ResolveError>>
+    ) -> Result<R, ResolveError>
     where
         F: Future<Output = Result<R, ResolveError>>,
     {
+        if !debug_on() {
+            return fut.await;
+        }
+        let span = span(plan, idx, scope);
         async move {
             let r = fut.await;
             outcome(&r);
             r
         }
-        .instrument(span(plan, idx, scope))
+        .instrument(span)
+        .await
     }
 
     #[inline]
     pub(crate) fn created(cx: &Ctx<'_>, fill: &Fill<'_>, created: bool) {
         let svc = fill.svc;
-        if matches!(svc.exec, Exec::Forward(_) | Exec::Instance(_)) {
+        if !debug_on() || matches!(svc.exec, Exec::Forward(_) | Exec::Instance(_)) {
             return;
         }
         // A singleton is created by the root, whichever scope asked.
