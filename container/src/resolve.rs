@@ -259,10 +259,14 @@ impl<'a> Ctx<'a> {
         rent: Option<Rent<'a>>,
         created: bool,
     ) -> Got<'a> {
-        crate::trace::created(self, &fill, created);
         let Fill {
-            idx, svc, claim, ..
+            idx,
+            svc,
+            claim,
+            started,
+            ..
         } = fill;
+        crate::trace::created(self, svc, started, created);
         if let Some(rent) = rent {
             rent.finish(created);
         }

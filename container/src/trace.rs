@@ -3,8 +3,8 @@
 //!
 //! The core calls the functions here at a few points: the top-level entry
 //! points (`Container::resolve`, `Scope::resolve` and their async forms),
-//! the end of every creation ([`Ctx::complete`]) and failure
-//! ([`Ctx::failed`]), an async renter waiting for a pooled instance, and
+//! the end of every creation (`Ctx::complete`) and failure
+//! (`Ctx::failed`), an async renter waiting for a pooled instance, and
 //! each async disposer. Without the feature every function is an empty
 //! `#[inline]` one (or returns its argument), so nothing is left of them in
 //! the compiled code. With the feature and no subscriber, each costs one
@@ -29,7 +29,8 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use crate::error::ResolveError;
 use crate::node::Node;
 use crate::plan::Plan;
-use crate::resolve::{Ctx, Fill};
+use crate::plan::Service;
+use crate::resolve::Ctx;
 use crate::scope::Scope;
 
 /// The scope id of the container itself (resolutions from the root, and
@@ -178,8 +179,7 @@ mod on {
     }
 
     #[inline]
-    pub(crate) fn created(cx: &Ctx<'_>, fill: &Fill<'_>, created: bool) {
-        let svc = fill.svc;
+    pub(crate) fn created(cx: &Ctx<'_>, svc: &Service, started: Start, created: bool) {
         if !debug_on() || matches!(svc.exec, Exec::Forward(_) | Exec::Instance(_)) {
             return;
         }
@@ -191,7 +191,7 @@ mod on {
         let (service, lifetime) = (svc.node.name, svc.lifetime.as_str());
         if !created {
             debug!(target: "tenure", service, scope, "rented an idle pooled instance");
-        } else if let Some(t) = fill.started.0 {
+        } else if let Some(t) = started.0 {
             let micros = t.elapsed().as_micros() as u64;
             debug!(target: "tenure", service, lifetime, scope, micros, "created");
         }
@@ -283,7 +283,7 @@ mod on {
     }
 
     #[inline(always)]
-    pub(crate) fn created(_: &Ctx<'_>, _: &Fill<'_>, _: bool) {}
+    pub(crate) fn created(_: &Ctx<'_>, _: &Service, _: Start, _: bool) {}
 
     #[inline(always)]
     pub(crate) fn failed(_: &Ctx<'_>, _: &Node, _: &ResolveError) {}
