@@ -4,8 +4,8 @@
 //! registration, drawn on the same graph.
 //!
 //! Run it with `cargo run --example graph [-- <output dir>]` (default
-//! `target/graph`). The README's picture is `cargo run --example graph --
-//! docs` (then `docs/graph.svg`).
+//! `target/graph`). The README's picture, `docs/graph.svg`, is the
+//! `graph.svg` it writes.
 
 #[path = "wiring/quickstart.rs"]
 #[allow(dead_code)]

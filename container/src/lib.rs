@@ -92,8 +92,18 @@
 //!   explicit overrides, reports overrides nothing used, and builds just
 //!   what one subject needs; [`testing::assert_valid`] checks the whole
 //!   production graph in one line.
-//! - **Leaks**: [`track_instances`](ContainerBuilder::track_instances) and
-//!   [`Container::instance_report`] count instances per service.
+//! - **Seeing the wiring**: [`ContainerBuilder::describe`] /
+//!   [`Container::describe`] is a table of the services (and
+//!   [`ServiceRow`]s for tools); [`Description::graph`] draws it as
+//!   Graphviz DOT or Mermaid, with a failed build's problems on it.
+//! - **Lints** beyond the hard errors ([`Lint`]): warnings from
+//!   [`ContainerBuilder::build_with_warnings`] or [`Container::warnings`],
+//!   each allowed (with a reason), warned or denied with
+//!   [`ContainerBuilder::lint`].
+//! - **Leaks**: [`track_instances`](ContainerBuilder::track_instances), then
+//!   [`Container::leak_report`] names the scoped and transient instances
+//!   that outlived their scope; [`Container::instance_report`] counts
+//!   instances per service.
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
@@ -107,6 +117,11 @@
 //!   `run_scoped`. Without it, everything synchronous (pooled services
 //!   included, whose sync renters fail fast when the pool is exhausted)
 //!   still works.
+//! - `tracing` (off by default): a `tracing` span per top-level resolution
+//!   (service, lifetime, [scope id](Scope::id)) and events for creations,
+//!   failures, pool waits and async disposers, under the target `tenure`.
+//!   Without it, nothing of it is compiled in; with it and no subscriber, a
+//!   resolution pays one relaxed atomic load.
 //!
 //! # How it compares
 //!
