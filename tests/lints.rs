@@ -453,3 +453,10 @@ fn request_bound_marks_that_cannot_apply_are_misconfigurations() {
     let msg = panic_message(|| assert_valid(&b));
     assert!(msg.contains("3 problems"), "{msg}");
 }
+
+#[test]
+fn every_lint_has_a_stable_code_and_a_title() {
+    let codes: Vec<_> = Lint::ALL.iter().map(|l| l.code()).collect();
+    assert_eq!(codes, ["L0001", "L0002", "L0003"]);
+    assert_eq!(Lint::Unused.to_string(), "unused registration [L0002]");
+}

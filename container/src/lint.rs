@@ -52,7 +52,7 @@ pub enum Lint {
 
 impl Lint {
     /// Every lint, in code order.
-    pub const ALL: [Lint; 3] = [
+    pub const ALL: &'static [Lint] = &[
         Lint::HeldDisposableTransient,
         Lint::Unused,
         Lint::RequestBoundHeld,

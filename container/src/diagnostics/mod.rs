@@ -102,7 +102,9 @@ impl ContainerBuilder {
     /// depends on it. Once a root is declared, lint [`Unused`](Lint::Unused)
     /// (`L0002`) reports every registration no root reaches. `T` may be a
     /// service, a `dyn Trait` binding or a collection; it must be
-    /// registered (`T0006` otherwise).
+    /// registered (`T0006` otherwise). A subject-only build
+    /// ([`build_for`](Self::build_for)) ignores roots: its graph is what the
+    /// subject reaches.
     ///
     /// ```
     /// use std::sync::Arc;
