@@ -4,13 +4,22 @@
 #
 #   benches/run.sh                 # the full pass (~10-15 minutes on 2 cores)
 #   RUNS=1 benches/run.sh s1_      # a quick look at one scenario (criterion filter)
+#   TRACING_ONLY=1 benches/run.sh tracing
+#                                  # only the tracing rows, spliced into the existing report
+#
+# The tracing scenarios run twice per timing run: in the normal build
+# (tenure's `tracing` feature off) and in a second build with
+# `--features tracing` (no subscriber), which runs nothing else.
 #
 # Not part of CI: the peers are compiled only here, in this separate workspace.
 set -euo pipefail
 cd "$(dirname "$0")"
 RUNS=${RUNS:-3}
 OUT=target/bench-runs
+# Criterion writes under the cargo target directory.
+TARGET=${CARGO_TARGET_DIR:-target}
 cargo build --profile bench --bench scenarios --bin report
+cargo build --profile bench --features tracing --bench scenarios --bin report
 rm -rf "$OUT"
 mkdir -p "$OUT"
 commit=$(git rev-parse --short HEAD)
@@ -20,9 +29,11 @@ fi
 echo "$commit" > "$OUT/COMMIT"
 for i in $(seq 1 "$RUNS"); do
     echo "== timing run $i of $RUNS"
-    rm -rf target/criterion
+    rm -rf "$TARGET/criterion"
     cargo bench --bench scenarios -- --warm-up-time 1 --measurement-time 2 "$@"
-    cp -r target/criterion "$OUT/run$i"
+    cargo bench --features tracing --bench scenarios -- --warm-up-time 1 --measurement-time 2 "$@"
+    cp -r "$TARGET/criterion" "$OUT/run$i"
 done
 echo "== allocation pass and report"
-cargo run --profile bench --bin report -- "$OUT" ../BENCHMARKS.md
+cargo run --profile bench --features tracing --bin report -- --allocs-only "$OUT/allocs-tracing.tsv"
+cargo run --profile bench --bin report -- "$OUT" ../BENCHMARKS.md ${TRACING_ONLY:+--only-tracing}

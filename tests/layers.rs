@@ -11,7 +11,8 @@ const LAYERS: &[(&str, &[&str])] = &[
     (
         "base",
         &[
-            "macros", "key", "lifetime", "node", "error", "erased", "suggest", "actor", "slot",
+            "macros", "key", "lifetime", "node", "error", "erased", "suggest", "lint", "actor",
+            "slot",
         ],
     ),
     (
@@ -30,9 +31,11 @@ const LAYERS: &[(&str, &[&str])] = &[
             "scope",
             "handles",
             "container",
+            "trace",
         ],
     ),
     ("async", &["asynch"]),
+    ("diagnostics", &["diagnostics"]),
     ("testing", &["testing"]),
     ("integrations", &["axum"]),
 ];

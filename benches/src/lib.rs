@@ -11,6 +11,7 @@ pub mod direct;
 pub mod model;
 pub mod peers;
 pub mod tenure_impl;
+pub mod tracing_impl;
 
 /// Something that runs one implementation of one scenario.
 pub trait Runner {
@@ -112,10 +113,31 @@ pub const SCENARIOS: &[Scenario] = &[
     },
 ];
 
-/// Runs every scenario for every implementation.
+/// The tracing scenarios: tenure alone, built without and with its
+/// `tracing` feature (implementations `off` and `on_no_subscriber`).
+pub const TRACING: &[Scenario] = &[
+    Scenario {
+        group: "t1_tracing_singletons",
+        title: "scenario 1 (three existing singletons), tracing off / on with no subscriber",
+        target: "feature off: nothing; on, no subscriber: small",
+    },
+    Scenario {
+        group: "t2_tracing_request",
+        title: "scenario 6 (a request scope: a controller, 5 transients, 5 scoped services), tracing off / on with no subscriber",
+        target: "feature off: nothing; on, no subscriber: small",
+    },
+];
+
+/// Runs every scenario for every implementation. Built with the `tracing`
+/// feature, only the tracing scenarios (the rest were measured without it).
 pub fn run_all(r: &mut impl Runner) {
+    if cfg!(feature = "tracing") {
+        tracing_impl::run(r);
+        return;
+    }
     direct::run(r);
     tenure_impl::run(r);
+    tracing_impl::run(r);
     peers::run(r);
     dag::run(r);
 }

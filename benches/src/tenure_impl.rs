@@ -9,7 +9,8 @@ use crate::{Runner, keep};
 
 const ID: &str = "tenure";
 
-fn container() -> Container {
+/// The benchmark graph (scenarios 1 to 7, and the tracing scenarios).
+pub fn container() -> Container {
     Container::builder()
         .singleton(|| S1(1))
         .singleton(|| S2(2))

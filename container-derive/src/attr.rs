@@ -50,6 +50,8 @@ pub struct Attrs {
     pub krates: Vec<(Ident, Path)>,
     /// `async_dispose`: register the type's `AsyncDispose` implementation.
     pub async_dispose: Option<Ident>,
+    /// `request_bound`: mark the service request-bound (every time given).
+    pub request_bound: Vec<Ident>,
 }
 
 /// Where a field's value comes from, when it is not injected.
@@ -74,7 +76,7 @@ pub struct FieldAttrs {
 
 const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
                            `collect = dyn Trait`, `constructor = path`, `try_constructor = path`, \
-                           `async_dispose` or `crate = path`";
+                           `async_dispose`, `request_bound` or `crate = path`";
 
 const FIELD_KEYS: &str = "`default`, `with = path` or `checked_at_build`";
 
@@ -107,6 +109,7 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
                 "provides" => out.provides.push(meta.value()?.parse()?),
                 "collect" => out.collects.push(meta.value()?.parse()?),
                 "async_dispose" => out.async_dispose = Some(key),
+                "request_bound" => out.request_bound.push(key),
                 "constructor" | "try_constructor" => {
                     let path = path_value(meta.value()?)?;
                     let fallible = key == "try_constructor";

@@ -131,6 +131,13 @@ fn expand(input: &Input<'_>) -> TokenStream {
             }
         });
 
+    // `request_bound`: marked for lint L0003.
+    let request_bound = input.attrs.request_bound.first().map(|key| {
+        quote_spanned! {key.span()=>
+            __builder.request_bound::<Self>();
+        }
+    });
+
     // `async_dispose`: the type's `AsyncDispose` impl is its disposer.
     let async_dispose = input.attrs.async_dispose.as_ref().map(|key| {
         quote_spanned! {key.span()=>
@@ -195,6 +202,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
             fn provide(__builder: &mut #krate::ContainerBuilder) {
                 #(#provide)*
                 #async_dispose
+                #request_bound
             }
         }
         #run_check

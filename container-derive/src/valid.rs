@@ -53,6 +53,21 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
         }
     }
 
+    for key in attrs.request_bound.iter().skip(1) {
+        cx.error_spanned_by(key, "`request_bound` is given twice");
+    }
+    if let (Some(key), [(crate::attr::Lifetime::Singleton, _), ..]) =
+        (attrs.request_bound.first(), attrs.lifetimes.as_slice())
+    {
+        cx.error_spanned_by(
+            key,
+            format!(
+                "`{name}` is a singleton: it lives as long as the container, so it cannot be \
+                 request-bound. Make it `scoped` (or `transient`), or remove `request_bound`"
+            ),
+        );
+    }
+
     for c in attrs.constructors.iter().skip(1) {
         cx.error_spanned_by(
             &c.key,

@@ -87,6 +87,8 @@ pub(crate) struct Settings {
     pub(crate) track_instances: bool,
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) dispose_timeout: std::time::Duration,
+    /// Lint levels, request-bound services, roots.
+    pub(crate) lints: crate::lint::LintSettings,
 }
 
 impl Default for Settings {
@@ -96,6 +98,7 @@ impl Default for Settings {
             on_dispose_error: None,
             track_instances: false,
             dispose_timeout: std::time::Duration::from_secs(30),
+            lints: Default::default(),
         }
     }
 }

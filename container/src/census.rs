@@ -3,13 +3,14 @@
 
 use std::any::Any;
 use std::fmt;
-use std::sync::Weak;
+use std::sync::{Arc, Weak};
 
 use parking_lot::Mutex;
 
 use crate::erased::Erased;
 use crate::node::Node;
 use crate::plan::Plan;
+use crate::scope::ScopeShared;
 
 /// Per-service weak references to every instance created, when
 /// [`ContainerBuilder::track_instances`](crate::ContainerBuilder::track_instances)
@@ -21,10 +22,26 @@ pub(crate) struct Census {
 #[derive(Default)]
 struct Row {
     created: usize,
-    /// Weak references to instances that may still be alive.
-    live: Vec<Weak<dyn Any + Send + Sync>>,
+    /// Weak references to instances that may still be alive, each with the
+    /// scope that created it.
+    live: Vec<(Weak<dyn Any + Send + Sync>, Origin)>,
     /// `live.len()` after the last pruning, to prune in amortised O(1).
     pruned_at: usize,
+}
+
+/// Where an instance was created: the root (`trace::ROOT`, no scope), or a
+/// scope, held weakly (a weak reference keeps the scope's allocation, not
+/// the scope: its instances are dropped with it as usual).
+#[derive(Clone)]
+pub(crate) struct Origin {
+    pub(crate) scope_id: u64,
+    pub(crate) scope: Option<Weak<ScopeShared>>,
+}
+
+/// One live instance of a service, as the leak report sees it.
+pub(crate) struct LiveInstance {
+    pub(crate) svc: usize,
+    pub(crate) origin: Origin,
 }
 
 impl Census {
@@ -34,14 +51,37 @@ impl Census {
         }
     }
 
-    pub(crate) fn record(&self, svc: u32, value: &Erased) {
+    pub(crate) fn record(&self, svc: u32, value: &Erased, scope: Option<&Arc<ScopeShared>>) {
+        let origin = Origin {
+            scope_id: scope.map_or(crate::trace::ROOT, |s| s.id),
+            scope: scope.map(Arc::downgrade),
+        };
         let mut row = self.rows[svc as usize].lock();
         row.created += 1;
-        row.live.push(std::sync::Arc::downgrade(value));
+        row.live.push((Arc::downgrade(value), origin));
         if row.live.len() >= 2 * row.pruned_at.max(16) {
-            row.live.retain(|w| w.strong_count() > 0);
+            row.live.retain(|(w, _)| w.strong_count() > 0);
             row.pruned_at = row.live.len();
         }
+    }
+
+    /// Every instance still alive, with its service and origin, in
+    /// registration order of the services.
+    pub(crate) fn live(&self) -> Vec<LiveInstance> {
+        let mut out = Vec::new();
+        for (svc, row) in self.rows.iter().enumerate() {
+            let row = row.lock();
+            out.extend(
+                row.live
+                    .iter()
+                    .filter(|(w, _)| w.strong_count() > 0)
+                    .map(|(_, origin)| LiveInstance {
+                        svc,
+                        origin: origin.clone(),
+                    }),
+            );
+        }
+        out
     }
 
     pub(crate) fn snapshot(&self, plan: &Plan) -> InstanceReport {
@@ -51,7 +91,11 @@ impl Census {
             .zip(&plan.services)
             .map(|(row, svc)| {
                 let row = row.lock();
-                let alive = row.live.iter().filter(|w| w.strong_count() > 0).count();
+                let alive = row
+                    .live
+                    .iter()
+                    .filter(|(w, _)| w.strong_count() > 0)
+                    .count();
                 InstanceCount {
                     service: svc.node,
                     created: row.created,

@@ -39,6 +39,8 @@ pub(crate) struct Shared {
     pub(crate) census: Option<Census>,
     /// Set when `shutdown()` starts: from then on nothing resolves.
     shut_down: AtomicBool,
+    /// The registrations it was built from (`describe`, `graph`).
+    pub(crate) source: ContainerBuilder,
 }
 
 impl Shared {
@@ -121,7 +123,7 @@ impl Container {
         ContainerBuilder::new()
     }
 
-    pub(crate) fn from_plan(plan: Plan) -> Container {
+    pub(crate) fn from_plan(plan: Plan, source: ContainerBuilder) -> Container {
         let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
         let typed = (0..plan.singleton_slots)
             .map(|_| TypedCell::new())
@@ -141,6 +143,7 @@ impl Container {
                 undisposed: Default::default(),
                 census,
                 shut_down: Default::default(),
+                source,
             }),
         }
     }
@@ -157,7 +160,10 @@ impl Container {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        self.ctx_for(idx)?.resolve_as::<T>(idx)
+        let plan = &self.shared.plan;
+        crate::trace::resolve(plan, idx, crate::trace::ROOT, || {
+            self.ctx_for(idx)?.resolve_as::<T>(idx)
+        })
     }
 
     /// The root resolution context for service `idx`, if the container
@@ -296,7 +302,7 @@ impl ContainerBuilder {
     /// The builder is left as it was, so it can build again.
     pub fn build(&self) -> Result<Container, BuildError> {
         crate::validate::validate(&self.regs, &self.hooks, &self.settings)
-            .map(Container::from_plan)
+            .map(|plan| Container::from_plan(plan, self.clone()))
             .map_err(|problems| BuildError { problems })
     }
 }

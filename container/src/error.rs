@@ -101,6 +101,12 @@ pub enum Problem {
         /// What is wrong and how to fix it.
         reason: String,
     },
+    /// A lint whose level is [`Deny`](crate::Level::Deny) fired; its code
+    /// is the lint's (`L0001`, ...). See [`Lint`](crate::Lint).
+    Denied {
+        /// The lint, its path and advice.
+        warning: crate::lint::Warning,
+    },
     /// `T0007`: the subject of a subject-only build
     /// ([`build_for`](crate::ContainerBuilder::build_for)) is not registered.
     SubjectNotRegistered {
@@ -124,13 +130,16 @@ impl Problem {
             Problem::ReplacesNothing { .. } => "T0005",
             Problem::Misconfigured { .. } => "T0006",
             Problem::SubjectNotRegistered { .. } => "T0007",
+            Problem::Denied { warning } => warning.code(),
         }
     }
 
-    /// The path for captive and cycle problems (empty for others).
+    /// The path for captive and cycle problems and denied lints (empty for
+    /// others).
     pub fn path(&self) -> &[Node] {
         match self {
             Problem::Captive { path } | Problem::Cycle { path } => path,
+            Problem::Denied { warning } => warning.path(),
             _ => &[],
         }
     }
@@ -278,6 +287,11 @@ impl fmt::Display for Problem {
                 nodes.extend(needed_by.iter().copied());
                 write_sites(f, &nodes, IND)
             }
+            Problem::Denied { warning } => write!(
+                f,
+                "{warning}\n{IND}(denied: `builder.lint(Lint::{:?}, Level::Deny)`)",
+                warning.lint()
+            ),
             Problem::Misconfigured { node, reason } => {
                 write!(f, "misconfigured [T0006]: {node}: {reason}")?;
                 write_sites(f, std::slice::from_ref(node), IND)
@@ -337,8 +351,8 @@ pub struct BuildError {
 impl BuildError {
     /// Every problem found, in a stable order: duplicates and replacements
     /// of nothing, wrappers registered by mistake, missing dependencies and
-    /// other misconfigurations, cycles, then captive dependencies, each in
-    /// registration order. What only follows from another problem (a
+    /// other misconfigurations, cycles, captive dependencies, then denied
+    /// lints, each in registration order. What only follows from another problem (a
     /// binding to a replacement of nothing) is reported under it.
     pub fn problems(&self) -> &[Problem] {
         &self.problems
@@ -522,11 +536,12 @@ impl ResolveError {
     }
 }
 
-/// The message (as [`Display`](fmt::Display)) followed by one
-/// `caused by: ...` line per error in the [`source`](StdError::source)
-/// chain, so `.unwrap()` and `?` out of `main` show why a factory failed;
-/// `{:#?}` prints the structure ([`kind`](ResolveError::kind) and
-/// [`path`](ResolveError::path)).
+/// The message (as [`Display`](fmt::Display)), then, when the path has
+/// more than one node, one line per node with its registration site, then
+/// one `caused by: ...` line per error in the [`source`](StdError::source)
+/// chain, so `.unwrap()` and `?` out of `main` show where each service on
+/// the path was registered and why a factory failed; `{:#?}` prints the
+/// structure ([`kind`](ResolveError::kind) and [`path`](ResolveError::path)).
 impl fmt::Debug for ResolveError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if f.alternate() {
@@ -537,6 +552,10 @@ impl fmt::Debug for ResolveError {
                 .finish();
         }
         write!(f, "{self}")?;
+        let path = self.path();
+        if path.len() > 1 {
+            write_sites(f, path, "   ")?;
+        }
         write_causes(f, self, "   ")
     }
 }

@@ -45,6 +45,7 @@ use crate::{ContainerBuilder, Lifetime};
 /// | `constructor = path` | built by `path(dep, ..) -> Self`, whose arguments are the dependencies, instead of field by field |
 /// | `try_constructor = path` | the same, with `path(dep, ..) -> Result<Self, E>`; an `Err` reaches `resolve` as the error's source |
 /// | `async_dispose` | the type implements [`AsyncDispose`](crate::AsyncDispose) (feature `tokio`), registered as its async disposer |
+/// | `request_bound` | the service carries one request's state: marked with [`request_bound`](ContainerBuilder::request_bound), so a singleton or pooled service that could keep it is lint `L0003`; not on a singleton |
 /// | `crate = path` | where `tenure` is, when it is renamed or re-exported |
 ///
 /// A `path` may also be written as a string: `constructor = "Self::new"`.
@@ -195,7 +196,8 @@ pub trait Injectable: Sized + Send + Sync + 'static {
     #[track_caller]
     fn register(builder: &mut ContainerBuilder, lifetime: Lifetime);
 
-    /// Registers the `provides` bindings and `collect` elements.
+    /// Registers the `provides` bindings and `collect` elements, the
+    /// `async_dispose` disposer and the `request_bound` mark.
     #[doc(hidden)]
     #[track_caller]
     fn provide(builder: &mut ContainerBuilder);

@@ -92,8 +92,18 @@
 //!   explicit overrides, reports overrides nothing used, and builds just
 //!   what one subject needs; [`testing::assert_valid`] checks the whole
 //!   production graph in one line.
-//! - **Leaks**: [`track_instances`](ContainerBuilder::track_instances) and
-//!   [`Container::instance_report`] count instances per service.
+//! - **Seeing the wiring**: [`ContainerBuilder::describe`] /
+//!   [`Container::describe`] is a table of the services (and
+//!   [`ServiceRow`]s for tools); [`Description::graph`] draws it as
+//!   Graphviz DOT or Mermaid, with a failed build's problems on it.
+//! - **Lints** beyond the hard errors ([`Lint`]): warnings from
+//!   [`ContainerBuilder::build_with_warnings`] or [`Container::warnings`],
+//!   each allowed (with a reason), warned or denied with
+//!   [`ContainerBuilder::lint`].
+//! - **Leaks**: [`track_instances`](ContainerBuilder::track_instances), then
+//!   [`Container::leak_report`] names the scoped and transient instances
+//!   that outlived their scope; [`Container::instance_report`] counts
+//!   instances per service.
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
@@ -112,6 +122,11 @@
 //!   awaited when the response is produced, also on error, panic and
 //!   disconnect) and the `Inject<T>` and `RequestScope` extractors.
 //!   Implies `tokio`.
+//! - `tracing` (off by default): a `tracing` span per top-level resolution
+//!   (service, lifetime, [scope id](Scope::id)) and events for creations,
+//!   failures, pool waits and async disposers, under the target `tenure`.
+//!   Without it, nothing of it is compiled in; with it and no subscriber, a
+//!   resolution pays one relaxed atomic load.
 //!
 //! # How it compares
 //!
@@ -148,14 +163,15 @@
 //!
 //! | layer | modules | what it holds |
 //! |---|---|---|
-//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
+//! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `lint`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, lints and their warnings, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
 //! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
-//! | 4. validation | `validate` | registrations in, a plan or every problem out; the one place that decides which registration wins |
-//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container` | the one resolution core and everything it fills |
+//! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
+//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
-//! | 7. testing | `testing` | test kernels, over public or narrow crate APIs |
-//! | 8. integrations | `axum` | one scope per request in a web framework, over public or narrow crate APIs |
+//! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
+//! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
+//! | 9. integrations | `axum` | one scope per request in a web framework, over public or narrow crate APIs |
 #![forbid(unsafe_code)]
 #![warn(missing_docs)]
 #![warn(
@@ -169,6 +185,7 @@ mod erased;
 mod error;
 mod key;
 mod lifetime;
+mod lint;
 mod macros;
 mod node;
 mod slot;
@@ -191,12 +208,15 @@ mod owner;
 mod pool;
 mod resolve;
 mod scope;
+mod trace;
 // 6. async
 #[cfg(feature = "tokio")]
 mod asynch;
-// 7. testing
+// 7. diagnostics
+mod diagnostics;
+// 8. testing
 pub mod testing;
-// 8. integrations
+// 9. integrations
 #[cfg(feature = "axum")]
 pub mod axum;
 
@@ -206,12 +226,16 @@ pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind}
 pub use builder::ContainerBuilder;
 pub use census::{InstanceCount, InstanceReport};
 pub use container::{Container, WarmUpError};
+pub use diagnostics::{
+    Dependency, DependencyTarget, Description, Diagram, LeakReport, LeakRow, MadeBy, ServiceRow,
+};
 pub use error::{BuildError, DependencyKind, Problem, ResolveError, ResolveErrorKind};
 pub use factory::{FactoryFn, FactoryResult};
 pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use injectable::Injectable;
 pub use lifetime::Lifetime;
+pub use lint::{Level, Lint, Warning};
 pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;

@@ -18,6 +18,9 @@ pub enum Role {
     Element,
     /// A hook attached to a service: an async disposer or a pool reset.
     Hook,
+    /// A setting of the builder about a service or a lint (a root, a
+    /// request-bound mark, a lint level).
+    Setting,
 }
 
 impl Role {
@@ -25,7 +28,7 @@ impl Role {
     pub fn lifetime(self) -> Option<Lifetime> {
         match self {
             Role::Service(l) => Some(l),
-            Role::Binding | Role::Element | Role::Hook => None,
+            Role::Binding | Role::Element | Role::Hook | Role::Setting => None,
         }
     }
 
@@ -35,6 +38,7 @@ impl Role {
             Role::Binding => "binding",
             Role::Element => "element",
             Role::Hook => "hook for",
+            Role::Setting => "setting",
         }
     }
 }

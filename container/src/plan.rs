@@ -90,6 +90,8 @@ impl Default for Hooks {
 }
 
 pub(crate) struct Plan {
+    /// The lints that fired at `Warn` level.
+    pub(crate) warnings: Vec<crate::lint::Warning>,
     pub(crate) services: Vec<Service>,
     /// Every service's dependencies, one flat array (one allocation, and
     /// contiguous for the validator's passes).

@@ -66,6 +66,9 @@ pub(crate) struct Fill<'a> {
     /// The actor to make current while creating, if the claim made a new
     /// one (a top-level creation).
     pub(crate) enter: Option<Actor>,
+    /// When the creation started (for tracing).
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    pub(crate) started: crate::trace::Start,
 }
 
 /// The services that failed during one warm-up, so that each is tried
@@ -206,6 +209,7 @@ impl<'a> Ctx<'a> {
                     svc,
                     claim: None,
                     enter: None,
+                    started: crate::trace::start(),
                 }));
             }
         };
@@ -228,6 +232,7 @@ impl<'a> Ctx<'a> {
                     svc,
                     claim: Some(claim),
                     enter: new.then_some(actor),
+                    started: crate::trace::start(),
                 }))
             }
         }
@@ -258,8 +263,13 @@ impl<'a> Ctx<'a> {
         created: bool,
     ) -> Got<'a> {
         let Fill {
-            idx, svc, claim, ..
+            idx,
+            svc,
+            claim,
+            started,
+            ..
         } = fill;
+        crate::trace::created(self, svc, started, created);
         if let Some(rent) = rent {
             rent.finish(created);
         }
@@ -299,6 +309,7 @@ impl<'a> Ctx<'a> {
     /// A creation failed: marks it in the warm-up memo, and records where.
     pub(crate) fn failed(&self, fill_idx: u32, svc: &Service, err: ResolveError) -> ResolveError {
         let err = err.within(svc.node);
+        crate::trace::failed(self, &svc.node, &err);
         if let Some(memo) = self.memo
             && svc.lifetime == Lifetime::Singleton
         {
@@ -311,7 +322,7 @@ impl<'a> Ctx<'a> {
     #[inline]
     pub(crate) fn count(&self, svc: &Service, value: &Erased) {
         if let Some(census) = &self.root.census {
-            census.record(svc.id, value);
+            census.record(svc.id, value, self.scope);
         }
     }
 
@@ -375,9 +386,17 @@ impl<'a> Ctx<'a> {
     fn get_slow(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         let svc = self.service(idx);
         if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
+            let started = crate::trace::start();
             return match self.construct(svc) {
-                Ok(v) => Ok(Got::Erased(v, &*svc.caster)),
-                Err(e) => Err(e.within(svc.node)),
+                Ok(v) => {
+                    crate::trace::created(self, svc, started, true);
+                    Ok(Got::Erased(v, &*svc.caster))
+                }
+                Err(e) => {
+                    let e = e.within(svc.node);
+                    crate::trace::failed(self, &svc.node, &e);
+                    Err(e)
+                }
             };
         }
         loop {

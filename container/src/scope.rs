@@ -14,6 +14,8 @@ use crate::slot::Slot;
 
 pub(crate) struct ScopeShared {
     pub(crate) root: Arc<Shared>,
+    /// Unique in the process (see `trace::next_scope_id`).
+    pub(crate) id: u64,
     /// Allocated on the first scoped resolution, so that an unused scope
     /// costs one allocation whatever the number of registrations.
     slots: OnceLock<Box<[Slot]>>,
@@ -136,6 +138,7 @@ impl Scope {
         Scope {
             shared: Arc::new(ScopeShared {
                 root,
+                id: crate::trace::next_scope_id(),
                 slots: OnceLock::new(),
                 owned: Owned::default(),
                 ended: AtomicBool::new(false),
@@ -165,7 +168,10 @@ impl Scope {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        self.ctx_for(idx)?.resolve_as::<T>(idx)
+        let plan = &self.shared.root.plan;
+        crate::trace::resolve(plan, idx, self.shared.id, || {
+            self.ctx_for(idx)?.resolve_as::<T>(idx)
+        })
     }
 
     /// Resolves every element registered with

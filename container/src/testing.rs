@@ -16,7 +16,10 @@
 //!   one call) and [`ContainerBuilder::bind_instance`] (a ready
 //!   `Arc<dyn Trait>`), or their kernel forms
 //!   [`TestKernel::defaults`] / [`TestKernel::fill_in`].
-//! - [`assert_valid`]: the whole production graph checked in one test line.
+//! - [`assert_valid`]: the whole production graph checked in one test line;
+//!   [`assert_valid_strict`] fails on lint warnings too, and
+//!   [`assert_valid_with`] takes [`Checks`] (roots for the unused-registration
+//!   lint, warnings denied or not).
 //!
 //! Nothing here is magic: no global mocking, no automatic fakes; every
 //! replacement is a registration the test wrote, with its `file:line`.
@@ -70,7 +73,10 @@ mod subject;
 pub use fill::Defaults;
 pub use kernel::TestKernel;
 
+use std::panic::Location;
+
 use crate::builder::ContainerBuilder;
+use crate::key::Key;
 use crate::module::Module;
 
 /// Something whose container graph can be checked: a [`ContainerBuilder`],
@@ -133,5 +139,108 @@ impl<M: Module> Wiring for M {
 pub fn assert_valid<W: Wiring + ?Sized>(wiring: &W) {
     if let Err(e) = wiring.to_builder().build() {
         panic!("the container graph is invalid.\n{e}");
+    }
+}
+
+/// [`assert_valid`], and every lint that fires at
+/// [`Warn`](crate::Level::Warn) level is a failure too: the strict form
+/// for an application that keeps its wiring free of warnings (a lint it
+/// accepts is allowed in the wiring, with the reason:
+/// [`ContainerBuilder::lint`]).
+///
+/// ```should_panic
+/// use std::sync::Arc;
+/// use tenure::testing::assert_valid_strict;
+///
+/// struct Tx;
+/// struct Audit { _tx: Arc<Tx> }
+///
+/// let mut b = tenure::ContainerBuilder::new();
+/// b.transient(|| Tx)
+///     .dispose_with::<Tx, _, _, std::io::Error>(|_| async { Ok(()) })
+///     .singleton(|_tx: Arc<Tx>| Audit { _tx });
+/// assert_valid_strict(&b); // panics: L0001, the transient is disposed only at shutdown
+/// ```
+///
+/// # Panics
+///
+/// If the graph has any problem, or any lint warns: the message is the
+/// full report, each with its path and the `file:line` of each
+/// registration on it.
+#[track_caller]
+pub fn assert_valid_strict<W: Wiring + ?Sized>(wiring: &W) {
+    assert_valid_with(wiring, Checks::new().deny_warnings());
+}
+
+/// What [`assert_valid_with`] checks beyond [`assert_valid`].
+///
+/// ```
+/// use std::sync::Arc;
+/// use tenure::testing::{Checks, assert_valid_with};
+///
+/// struct Pool;
+/// struct Api { _pool: Arc<Pool> }
+///
+/// let mut b = tenure::ContainerBuilder::new();
+/// b.singleton(|| Pool).scoped(|_pool: Arc<Pool>| Api { _pool });
+/// // Every registration is reached from the application's entry points,
+/// // and no lint warns.
+/// assert_valid_with(&b, Checks::new().root::<Api>().deny_warnings());
+/// ```
+#[derive(Clone, Debug, Default)]
+pub struct Checks {
+    deny_warnings: bool,
+    roots: Vec<(Key, &'static Location<'static>)>,
+}
+
+impl Checks {
+    /// Only what [`assert_valid`] checks.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Lint warnings fail the check too.
+    pub fn deny_warnings(mut self) -> Self {
+        self.deny_warnings = true;
+        self
+    }
+
+    /// Declares `T` a root for the check, as
+    /// [`ContainerBuilder::root`] does: with a root, registrations no root
+    /// reaches are lint [`Unused`](crate::Lint::Unused) (`L0002`) warnings
+    /// (failures with [`deny_warnings`](Self::deny_warnings)).
+    #[track_caller]
+    pub fn root<T: ?Sized + 'static>(mut self) -> Self {
+        self.roots.push((Key::of::<T>(), Location::caller()));
+        self
+    }
+}
+
+/// [`assert_valid`] with [`Checks`]: roots for the unused-registration
+/// lint, and whether lint warnings fail the check.
+///
+/// # Panics
+///
+/// If the graph has any problem, or (with
+/// [`deny_warnings`](Checks::deny_warnings)) any lint warns; the message
+/// is the full report.
+#[track_caller]
+pub fn assert_valid_with<W: Wiring + ?Sized>(wiring: &W, checks: Checks) {
+    let mut b = wiring.to_builder();
+    b.settings.lints.roots.extend(checks.roots);
+    match b.build_with_warnings() {
+        Err(e) => panic!("the container graph is invalid.\n{e}"),
+        Ok((_, warnings)) if checks.deny_warnings && !warnings.is_empty() => {
+            let n = warnings.len();
+            let mut msg = format!(
+                "the container graph has {n} lint warning{} (denied by the check):",
+                if n == 1 { "" } else { "s" }
+            );
+            for (i, w) in warnings.iter().enumerate() {
+                msg.push_str(&format!("\n{}. {w}", i + 1));
+            }
+            panic!("{msg}");
+        }
+        Ok(_) => {}
     }
 }

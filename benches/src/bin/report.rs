@@ -4,8 +4,11 @@
 //! BENCHMARKS.md, ending with `benches/SERVICE.md` (the HTTP service's load
 //! measurements) verbatim.
 //!
-//! Usage: `report <dir with run1, run2, ... criterion copies> <output.md>`
-//! (`benches/run.sh` runs it).
+//! Usage: `report <dir with run1, run2, ... criterion copies> <output.md>
+//! [--only-tracing]` (`benches/run.sh` runs it). With `--only-tracing`, only
+//! the tracing section of an existing `output.md` is replaced (or inserted).
+//! `report --allocs-only <file.tsv>` writes the allocation counts alone: the
+//! build with `--features tracing` runs it for its side of the comparison.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::collections::HashMap;
@@ -14,7 +17,7 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use tenure_benches::{Runner, SCENARIOS, run_all};
+use tenure_benches::{Runner, SCENARIOS, TRACING, run_all};
 
 struct Counting;
 static ALLOCS: AtomicUsize = AtomicUsize::new(0);
@@ -300,10 +303,128 @@ fn verdict(runs: &[PathBuf], c: &Counts, group: &str) -> (String, String) {
     }
 }
 
+/// The allocation counts of the other build (`group\tid\tallocs` lines).
+const TRACING_ALLOCS: &str = "allocs-tracing.tsv";
+
+fn write_allocs(c: &Counts, path: &Path) {
+    let mut tsv = String::new();
+    for &(g, id) in &c.order {
+        if let Outcome::Allocs(a) = c.outcome[&(g, id)] {
+            let _ = writeln!(tsv, "{g}\t{id}\t{a}");
+        }
+    }
+    std::fs::write(path, tsv).expect("the allocation file is writable");
+}
+
+/// Adds the counts the other build wrote, if it did.
+fn read_allocs(c: &mut Counts, path: &Path) {
+    let Ok(text) = std::fs::read_to_string(path) else {
+        return;
+    };
+    for line in text.lines() {
+        let mut f = line.split('\t');
+        let (Some(g), Some(id), Some(a)) = (f.next(), f.next(), f.next()) else {
+            continue;
+        };
+        let Some(s) = TRACING.iter().find(|s| s.group == g) else {
+            continue;
+        };
+        let id: &'static str = match id {
+            "on_no_subscriber" => "on_no_subscriber",
+            "off" => "off",
+            _ => continue,
+        };
+        if let Ok(a) = a.parse() {
+            c.record(s.group, id, Outcome::Allocs(a));
+        }
+    }
+}
+
+/// The tracing section: each scenario built without the feature and with
+/// it (no subscriber), side by side.
+fn tracing_section(runs: &[PathBuf], c: &Counts) -> String {
+    let mut md = String::new();
+    let _ = writeln!(md, "## Tracing (feature `tracing`)\n");
+    let _ = writeln!(
+        md,
+        "tenure built without its `tracing` feature (`off`: every tracing call is an empty \
+         `#[inline]` function) and with it, no subscriber installed (`on, no subscriber`: each \
+         call site checks that nothing listens), in the same timing runs (the second side is a \
+         second build of the benchmarks, `--features tracing`). The difference is `on - off` \
+         per run, median over the runs, with the ratio's min-max spread.\n"
+    );
+    let _ = writeln!(
+        md,
+        "| scenario | tracing off | on, no subscriber | difference | allocations / iteration (off / on) |"
+    );
+    let _ = writeln!(md, "|---|---|---|---|---|");
+    for s in TRACING {
+        let off = times(runs, s.group, "off");
+        let on = times(runs, s.group, "on_no_subscriber");
+        let a = |id| allocs(c, s.group, id).map_or("-".to_owned(), |a| format!("{a:.2}"));
+        let (t_off, t_on, diff) = match (&off, &on) {
+            (Some(off), Some(on)) => {
+                let d: Vec<f64> = on.iter().zip(off).map(|(a, b)| a - b).collect();
+                let r: Vec<f64> = on.iter().zip(off).map(|(a, b)| a / b).collect();
+                let (lo, hi) = (
+                    r.iter().copied().fold(f64::INFINITY, f64::min),
+                    r.iter().copied().fold(0.0, f64::max),
+                );
+                (
+                    fmt_time(median(off.clone())),
+                    fmt_time(median(on.clone())),
+                    format!(
+                        "{:+.1} ns ({:.2}x; {lo:.2}-{hi:.2})",
+                        median(d),
+                        median(r.clone())
+                    ),
+                )
+            }
+            _ => ("not run".into(), "not run".into(), "-".into()),
+        };
+        let _ = writeln!(
+            md,
+            "| {} | {t_off} | {t_on} | {diff} | {} / {} |",
+            s.title,
+            a("off"),
+            a("on_no_subscriber")
+        );
+    }
+    md
+}
+
+/// Replaces (or inserts, after the summary) the tracing section of `md`.
+fn splice_tracing(md: &str, section: &str, note: &str) -> String {
+    let section = format!("{section}\n{note}\n");
+    let start = md.find("## Tracing (feature `tracing`)");
+    let (before, after) = match start {
+        Some(i) => {
+            let end = md[i + 3..]
+                .find("\n## ")
+                .map_or(md.len(), |j| i + 3 + j + 1);
+            (&md[..i], &md[end..])
+        }
+        None => {
+            let i = md.find("\n## 1.").map_or(md.len(), |i| i + 1);
+            (&md[..i], &md[i..])
+        }
+    };
+    format!("{before}{section}\n{after}")
+}
+
 fn main() {
     let mut args = std::env::args().skip(1);
-    let dir = PathBuf::from(args.next().expect("usage: report <runs dir> <output.md>"));
+    let first = args.next().expect("usage: report <runs dir> <output.md>");
+    if first == "--allocs-only" {
+        let path = PathBuf::from(args.next().expect("usage: report --allocs-only <file.tsv>"));
+        let mut c = Counts::default();
+        run_all(&mut c);
+        write_allocs(&c, &path);
+        return;
+    }
+    let dir = PathBuf::from(first);
     let out = PathBuf::from(args.next().expect("usage: report <runs dir> <output.md>"));
+    let only_tracing = args.next().as_deref() == Some("--only-tracing");
     let mut runs: Vec<PathBuf> = std::fs::read_dir(&dir)
         .expect("the runs directory exists")
         .filter_map(|e| e.ok().map(|e| e.path()))
@@ -313,6 +434,26 @@ fn main() {
 
     let mut c = Counts::default();
     run_all(&mut c);
+    read_allocs(&mut c, &dir.join(TRACING_ALLOCS));
+
+    // `run.sh` records the commit the timing runs measured.
+    let commit = std::fs::read_to_string(dir.join("COMMIT"))
+        .map(|c| c.trim().to_string())
+        .unwrap_or_else(|_| sh("git", &["rev-parse", "--short", "HEAD"]));
+    if only_tracing {
+        let existing = std::fs::read_to_string(&out).expect("the report to update exists");
+        let note = format!(
+            "These rows alone were measured {} at commit `{commit}` ({} timing runs, \
+             `TRACING_ONLY=1 benches/run.sh tracing`) and inserted into the report above; \
+             the other tables are from its date and commit.",
+            sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]),
+            runs.len()
+        );
+        let md = splice_tracing(&existing, &tracing_section(&runs, &c), &note);
+        std::fs::write(&out, md).expect("BENCHMARKS.md is writable");
+        eprintln!("updated the tracing section of {}", out.display());
+        return;
+    }
 
     let mut md = String::new();
     let cpu = sh(
@@ -327,10 +468,6 @@ fn main() {
         runs.len()
     );
     let _ = writeln!(md, "- date: {}", sh("date", &["-u", "+%Y-%m-%d %H:%M UTC"]));
-    // `run.sh` records the commit the timing runs measured.
-    let commit = std::fs::read_to_string(dir.join("COMMIT"))
-        .map(|c| c.trim().to_string())
-        .unwrap_or_else(|_| sh("git", &["rev-parse", "--short", "HEAD"]));
     let _ = writeln!(md, "- commit: `{commit}`");
     let _ = writeln!(
         md,
@@ -355,6 +492,8 @@ fn main() {
         let (fig, v) = verdict(&runs, &c, s.group);
         let _ = writeln!(md, "| {} | {} | {} | {} |", s.title, s.target, fig, v);
     }
+
+    let _ = write!(md, "\n{}", tracing_section(&runs, &c));
 
     for s in SCENARIOS {
         let _ = writeln!(md, "\n## {}\n\ntarget: {}\n", s.title, s.target);

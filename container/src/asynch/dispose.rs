@@ -61,6 +61,30 @@ pub enum DisposeFailureKind {
     Skipped,
 }
 
+impl DisposeFailureKind {
+    /// The outcome's name in traces.
+    #[cfg_attr(not(feature = "tracing"), allow(dead_code))]
+    fn outcome(&self) -> &'static str {
+        match self {
+            DisposeFailureKind::Failed(_) => "failed",
+            DisposeFailureKind::Panicked(_) => "panicked",
+            DisposeFailureKind::TimedOut(_) => "timed out",
+            DisposeFailureKind::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for DisposeFailureKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            DisposeFailureKind::Failed(e) => write!(f, "{e:#}"),
+            DisposeFailureKind::Panicked(m) => f.write_str(m),
+            DisposeFailureKind::TimedOut(t) => write!(f, "did not finish within {t:?}"),
+            DisposeFailureKind::Skipped => f.write_str("never ran"),
+        }
+    }
+}
+
 /// One disposer that did not complete.
 #[derive(Debug)]
 pub struct DisposeFailure {
@@ -242,6 +266,7 @@ impl Disposal {
                         self.running = Some((service, fut));
                     }
                     Err(panic) => {
+                        crate::trace::disposed(&service, self.scope_id(), "panicked", Some(&panic));
                         self.failures.push(DisposeFailure {
                             service,
                             kind: DisposeFailureKind::Panicked(panic),
@@ -255,11 +280,15 @@ impl Disposal {
                 let service = *service;
                 self.running = None;
                 let kind = match outcome {
-                    Ok(Ok(Ok(()))) => continue,
+                    Ok(Ok(Ok(()))) => {
+                        crate::trace::disposed(&service, self.scope_id(), "ok", None);
+                        continue;
+                    }
                     Ok(Ok(Err(e))) => DisposeFailureKind::Failed(e),
                     Ok(Err(panic)) => DisposeFailureKind::Panicked(panic_message(&*panic)),
                     Err(_) => DisposeFailureKind::TimedOut(timeout),
                 };
+                crate::trace::disposed(&service, self.scope_id(), kind.outcome(), Some(&kind));
                 self.failures.push(DisposeFailure { service, kind });
             }
         }
@@ -270,6 +299,14 @@ impl Disposal {
             Ok(())
         } else {
             Err(DisposeError { failures })
+        }
+    }
+
+    /// The id of the scope being disposed (`trace::ROOT` for a shutdown).
+    fn scope_id(&self) -> u64 {
+        match &self.keep {
+            Some(Keep::Scope(s)) => s.id,
+            _ => crate::trace::ROOT,
         }
     }
 

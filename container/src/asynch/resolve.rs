@@ -46,7 +46,10 @@ impl<'a> Ctx<'a> {
         let cx = self.building(svc);
         let work = async {
             let mut rent = match svc.pool {
-                Some(p) => Some(self.root.pools[p as usize].rent().await),
+                Some(p) => Some(
+                    crate::trace::pool_wait(&self, &svc.node, self.root.pools[p as usize].rent())
+                        .await,
+                ),
                 None => None,
             };
             match rent.as_mut().and_then(|r| r.take_idle()) {
@@ -205,7 +208,8 @@ impl Container {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        self.ctx_for(idx)?.resolve_as_async::<T>(idx).await
+        let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
+        crate::trace::resolve_async(&self.shared.plan, idx, crate::trace::ROOT, resolved).await
     }
 
     /// Creates every singleton now, async ones included, so that a service
@@ -247,7 +251,8 @@ impl Scope {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        self.ctx_for(idx)?.resolve_as_async::<T>(idx).await
+        let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
+        crate::trace::resolve_async(&self.shared.root.plan, idx, self.shared.id, resolved).await
     }
 
     /// Resolves every element registered with

@@ -1,15 +1,16 @@
 //! Subject-only builds: [`ContainerBuilder::build_for`].
 
 use std::any::TypeId;
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::panic::Location;
 use std::sync::Arc;
 
-use crate::builder::{ContainerBuilder, RegExec, Registration};
+use crate::builder::{ContainerBuilder, Registration};
 use crate::container::Container;
-use crate::error::{BuildError, DependencyKind, Problem};
+use crate::error::{BuildError, Problem};
 use crate::node::Node;
 use crate::plan::suggest;
+use crate::validate::reach::reachable;
 use crate::validate::select::select;
 
 impl ContainerBuilder {
@@ -53,7 +54,7 @@ impl ContainerBuilder {
     #[track_caller]
     pub fn build_for<T: ?Sized + 'static>(&self) -> Result<Container, BuildError> {
         let requested_at = Location::caller();
-        let Some(keep) = reachable(&self.regs, TypeId::of::<T>()) else {
+        let Some(keep) = reachable(&self.regs, &[TypeId::of::<T>()]) else {
             let subject = std::any::type_name::<T>();
             return Err(BuildError {
                 problems: vec![Problem::SubjectNotRegistered {
@@ -77,6 +78,14 @@ impl ContainerBuilder {
         let registered: HashSet<TypeId> = self.regs.iter().map(|r| r.key.id).collect();
         sub.hooks
             .retain(|h| kept.contains(&h.key.id) || !registered.contains(&h.key.id));
+        // So do request-bound marks. Roots do not apply: the subgraph is, by
+        // construction, what the subject reaches (lint L0002 is for whole
+        // applications).
+        let lints = &mut sub.settings.lints;
+        lints
+            .request_bound
+            .retain(|(k, _)| kept.contains(&k.id) || !registered.contains(&k.id));
+        lints.roots.clear();
         sub.build().map_err(|mut e| {
             // Suggestions and collection hints from the whole builder, not
             // only from the subgraph; other hints are kept as they are.
@@ -112,88 +121,4 @@ fn missing_hints(regs: &[Arc<Registration>], dependency: &str, requester: &Node)
         ));
     }
     hints
-}
-
-/// A node of the reachability walk: a service key, or a collection key
-/// (`true`), which share the `TypeId` namespace but not their registrations.
-type Slot = (TypeId, bool);
-
-/// Which registrations a subject-only build keeps (one flag per
-/// registration, in order), or `None` if `subject` is registered neither as
-/// a service nor as a collection.
-///
-/// Kept: every registration of a reachable slot (so duplicates and
-/// replacements among them are judged as in a full build), and every
-/// replacement of nothing. Followed: only the *effective* registration of a
-/// service (the last replacement, as the validator applies them) and every
-/// collection element, so a replaced production service does not drag its
-/// own dependencies into a test that replaced it.
-pub(crate) fn reachable(regs: &[Arc<Registration>], subject: TypeId) -> Option<Vec<bool>> {
-    // The registrations in effect, by the validator's own rule.
-    let sel = select(regs);
-    let effective: HashMap<TypeId, usize> = sel
-        .index
-        .iter()
-        .map(|(&id, &a)| (id, sel.reg_of[a as usize]))
-        .collect();
-    let elements: HashMap<TypeId, Vec<usize>> = sel
-        .collection_index
-        .iter()
-        .map(|(&id, &c)| {
-            let regs_of = sel.collections[c as usize]
-                .iter()
-                .map(|&a| sel.reg_of[a as usize])
-                .collect();
-            (id, regs_of)
-        })
-        .collect();
-    let mut keep = vec![false; regs.len()];
-    // Replacements of nothing are always reported.
-    for &ri in &sel.replaces_nothing {
-        keep[ri] = true;
-    }
-
-    let mut seen: HashSet<Slot> = HashSet::new();
-    let mut work: Vec<Slot> = Vec::new();
-    if effective.contains_key(&subject) {
-        work.push((subject, false));
-    }
-    if elements.contains_key(&subject) {
-        work.push((subject, true));
-    }
-    if work.is_empty() {
-        return None;
-    }
-    seen.extend(work.iter().copied());
-    while let Some((id, element)) = work.pop() {
-        let followed: &[usize] = if element {
-            elements.get(&id).map_or(&[], Vec::as_slice)
-        } else {
-            effective.get(&id).map(std::slice::from_ref).unwrap_or(&[])
-        };
-        for &i in followed {
-            let r = &regs[i];
-            let forward = match &r.exec {
-                RegExec::Forward(k) => Some((k.id, false)),
-                RegExec::Factory(_)
-                | RegExec::AsyncFactory(_)
-                | RegExec::Instance(_)
-                | RegExec::Supplied => None,
-            };
-            let deps = r.decls.iter().filter_map(|d| match d.kind {
-                DependencyKind::ScopeFactory => None,
-                DependencyKind::Collection => Some((d.key.id, true)),
-                _ => Some((d.key.id, false)),
-            });
-            for slot in deps.chain(forward) {
-                if seen.insert(slot) {
-                    work.push(slot);
-                }
-            }
-        }
-    }
-    for (i, r) in regs.iter().enumerate() {
-        keep[i] |= seen.contains(&(r.key.id, r.element));
-    }
-    Some(keep)
 }

@@ -16,7 +16,10 @@
 //!    it), plan entries, hooks attached;
 //! 3. [`graph`]: the held-dependency graph and its algorithms;
 //! 4. [`checks`]: cycles, captive dependencies, then (on a valid graph)
-//!    which services need async work.
+//!    which services need async work;
+//! 5. [`lints`]: the lints and their settings (warnings, or problems where
+//!    denied); [`reach`] is the reachability walk they share with
+//!    subject-only builds.
 
 use std::any::TypeId;
 use std::sync::Arc;
@@ -32,6 +35,8 @@ use crate::plan::{Hooks, Plan};
 mod checks;
 mod graph;
 mod link;
+mod lints;
+pub(crate) mod reach;
 pub(crate) mod select;
 
 pub(crate) fn validate(
@@ -42,7 +47,7 @@ pub(crate) fn validate(
     let mut problems = Vec::new();
 
     // 1. The effective registrations.
-    let sel = select::select(regs);
+    let mut sel = select::select(regs);
     // Types whose only registration replaced nothing: what needs them is a
     // knock-on of that problem (its index), reported under it.
     let mut unplaced: IdMap<TypeId, usize> = IdMap::default();
@@ -95,8 +100,7 @@ pub(crate) fn validate(
         &mut pools,
         &mut problems,
     );
-    let collections: Vec<Box<[u32]>> = sel
-        .collections
+    let collections: Vec<Box<[u32]>> = std::mem::take(&mut sel.collections)
         .into_iter()
         .map(Vec::into_boxed_slice)
         .collect();
@@ -107,6 +111,17 @@ pub(crate) fn validate(
     // 4. Cycles and captive dependencies.
     let (members, ccount) = checks::cycles(n, &graph, &nodes, &mut problems);
     checks::captives(n, &graph, &services, &nodes, &mut problems);
+
+    // 5. Lints.
+    let lint_input = lints::Input {
+        regs,
+        sel: &sel,
+        services: &services,
+        edges: &all_edges,
+        graph: &graph,
+        settings: &settings.lints,
+    };
+    let warnings = lints::lints(&lint_input, &mut problems);
     if !problems.is_empty() {
         return Err(problems);
     }
@@ -128,6 +143,7 @@ pub(crate) fn validate(
     let casters = services.iter().map(|s| s.caster.clone()).collect();
 
     Ok(Plan {
+        warnings,
         services,
         edges: all_edges,
         index: sel.index,
