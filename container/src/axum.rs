@@ -87,9 +87,10 @@
 //!   and a disposal already running continues there by itself (see
 //!   [`Scope::dispose`]'s "Cancel safety"). Without a runtime to run it
 //!   (the future dropped outside one, or by a runtime that is shutting
-//!   down), the scope is dropped and its skipped disposers are reported
-//!   through [`on_undisposed`](crate::ContainerBuilder::on_undisposed) and
-//!   counted in [`undisposed_scopes`](crate::Container::undisposed_scopes).
+//!   down), the disposers that cannot run are reported to
+//!   `on_dispose_error` as
+//!   [`Skipped`](crate::DisposeFailureKind::Skipped), and the instances
+//!   are dropped.
 //!
 //! A disposer that fails after a response was produced does not change the
 //! response (a commit the client is told about stays true): its failure

@@ -155,14 +155,13 @@ impl Slot {
         if self.waiters.load(SeqCst) == 0 {
             return;
         }
+        #[cfg_attr(not(feature = "tokio"), allow(unused_mut))]
         let mut waits = self.waits.lock();
         self.waits_changed();
         #[cfg(feature = "tokio")]
         if let Some(done) = waits.done.take() {
             done.close();
         }
-        #[cfg(not(feature = "tokio"))]
-        let _ = &mut waits;
         drop(waits);
         self.wake.notify_all();
     }

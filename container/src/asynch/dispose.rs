@@ -227,6 +227,8 @@ struct Disposal {
     hooks: Hooks,
     keep: Option<Keep>,
     finished: bool,
+    /// What this disposal is, for a report nobody awaits.
+    what: String,
 }
 
 type Outcome =
@@ -241,6 +243,7 @@ impl Disposal {
             hooks,
             keep: Some(keep),
             finished: false,
+            what: "a disposal that was cancelled finished on the runtime".to_owned(),
         }
     }
 
@@ -321,22 +324,27 @@ impl Disposal {
             hooks: self.hooks.clone(),
             keep: self.keep.take(),
             finished: false,
+            what: std::mem::take(&mut self.what),
         }
     }
 }
 
-/// Reports a disposal failure nobody awaits, through
-/// `ContainerBuilder::on_dispose_error` (standard error by default).
-fn report(hooks: &Hooks, err: &DisposeError) {
+/// Reports a disposal failure nobody awaits (`what` says which), through
+/// `ContainerBuilder::on_dispose_error` (standard error by default); a
+/// panic in the hook is contained and reported. The one place for it: the
+/// core's detached disposals and integrations (`tenure::axum`) use it.
+pub(crate) fn report(hooks: &Hooks, err: &DisposeError, what: &str) {
     let reported = match &hooks.on_dispose_error {
         Some(hook) => contain(|| hook(err)),
         None => {
-            eprintln!("tenure: a disposal that was cancelled finished on the runtime: {err}");
+            eprintln!("tenure: {what}: {err}");
             Ok(())
         }
     };
     if let Err(panic) = reported {
-        eprintln!("tenure: the `on_dispose_error` hook panicked ({panic}) while reporting: {err}");
+        eprintln!(
+            "tenure: the `on_dispose_error` hook panicked ({panic}) while reporting ({what}): {err}"
+        );
     }
 }
 
@@ -350,15 +358,33 @@ impl Drop for Disposal {
             rest.finished = true;
             return;
         }
-        match tokio::runtime::Handle::try_current() {
-            Ok(rt) => {
+        // A runtime that is shutting down drops what is spawned on it at
+        // once; handing the rest over again from that drop would recurse.
+        thread_local! {
+            static DETACHING: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+        }
+        struct Reset(bool);
+        impl Drop for Reset {
+            fn drop(&mut self) {
+                let outer = self.0;
+                DETACHING.with(|d| d.set(outer));
+            }
+        }
+        let outer = DETACHING.with(|d| d.replace(true));
+        let _reset = Reset(outer);
+        let runtime = match outer {
+            true => None,
+            false => tokio::runtime::Handle::try_current().ok(),
+        };
+        match runtime {
+            Some(rt) => {
                 rt.spawn(async move {
                     if let Err(e) = rest.run().await {
-                        report(&rest.hooks, &e);
+                        report(&rest.hooks, &e, &rest.what);
                     }
                 });
             }
-            Err(_) => {
+            None => {
                 // Nothing can await the rest here: report every disposer that
                 // will not run, and drop the instances.
                 rest.finished = true;
@@ -375,7 +401,7 @@ impl Drop for Disposal {
                         }),
                 );
                 if !failures.is_empty() {
-                    report(&rest.hooks, &DisposeError { failures });
+                    report(&rest.hooks, &DisposeError { failures }, &rest.what);
                 }
             }
         }
@@ -431,6 +457,17 @@ impl Scope {
         match self.start_disposal() {
             Some(mut d) => d.run().await,
             None => Ok(()),
+        }
+    }
+
+    /// Ends the scope and hands its disposal to the runtime without
+    /// awaiting it (failures go to `on_dispose_error`, described by
+    /// `what`; without a runtime the disposers left are reported as
+    /// skipped). For a request or task that is gone.
+    pub(crate) fn dispose_detached(self, what: String) {
+        if let Some(mut d) = self.start_disposal() {
+            d.what = what;
+            drop(d); // an unfinished disposal continues on the runtime
         }
     }
 
@@ -544,8 +581,9 @@ struct DisposeOnDrop(Option<Scope>);
 impl Drop for DisposeOnDrop {
     fn drop(&mut self) {
         if let Some(scope) = self.0.take() {
-            // Dropping an unstarted disposal hands it to the runtime.
-            drop(scope.start_disposal());
+            scope.dispose_detached(
+                "disposing the scope of a `run_scoped` whose future was dropped failed".to_owned(),
+            );
         }
     }
 }

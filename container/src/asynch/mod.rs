@@ -9,4 +9,6 @@ mod dispose;
 mod register;
 mod resolve;
 
+#[cfg(feature = "axum")]
+pub(crate) use dispose::report as report_disposal;
 pub use dispose::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};

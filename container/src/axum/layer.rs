@@ -15,10 +15,8 @@ use axum::response::{IntoResponse, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::asynch::DisposeError;
 use crate::axum::rejection::{InjectRejection, ResolveFailed};
 use crate::container::Container;
-use crate::erased::contain;
 use crate::error::ResolveError;
 use crate::scope::Scope;
 
@@ -304,15 +302,14 @@ impl DisposeGuard {
 
 impl Drop for DisposeGuard {
     fn drop(&mut self) {
-        let Some(scope) = self.scope.take() else {
-            return;
-        };
-        // Without a runtime the scope is dropped here, and its skipped
-        // disposers are reported through `on_undisposed`; so they are if
-        // the runtime is shutting down and drops the spawned task unrun.
-        if let Ok(rt) = tokio::runtime::Handle::try_current() {
-            let (method, uri) = (self.method.clone(), self.uri.clone());
-            rt.spawn(dispose_reporting(scope, method, uri));
+        if let Some(scope) = self.scope.take() {
+            // The core's detached disposal (the same as a dropped
+            // `run_scoped`): it continues on the runtime, or reports the
+            // disposers that cannot run.
+            scope.dispose_detached(format!(
+                "disposing the scope of {} {} (its request was dropped) failed",
+                self.method, self.uri
+            ));
         }
     }
 }
@@ -322,24 +319,7 @@ impl Drop for DisposeGuard {
 async fn dispose_reporting(scope: Scope, method: Method, uri: Uri) {
     let container = scope.container();
     if let Err(e) = scope.dispose().await {
-        report(&container, &e, &method, &uri);
-    }
-}
-
-/// Hands a disposal failure to `on_dispose_error`, or writes it to standard
-/// error if none is set; a panic in the hook is contained and reported.
-fn report(container: &Container, err: &DisposeError, method: &Method, uri: &Uri) {
-    let reported = match &container.shared.plan.hooks.on_dispose_error {
-        Some(hook) => contain(|| hook(err)),
-        None => {
-            eprintln!("tenure::axum: disposing the scope of {method} {uri} failed: {err}");
-            Ok(())
-        }
-    };
-    if let Err(panic) = reported {
-        eprintln!(
-            "tenure::axum: the `on_dispose_error` hook panicked ({panic}) while reporting the \
-             disposal of {method} {uri}: {err}"
-        );
+        let what = format!("disposing the scope of {method} {uri} failed");
+        crate::asynch::report_disposal(&container.shared.plan.hooks, &e, &what);
     }
 }
