@@ -5,7 +5,7 @@ use crate::error::Problem;
 use crate::node::Node;
 use crate::plan::{Exec, Service};
 
-use super::graph::{Bfs, Graph, Groups, cycle_through, tarjan};
+use super::graph::{Graph, Groups, Walk, cycle_through, tarjan};
 
 /// Cycles among construction edges (lazy edges do not construct), each
 /// once, as its shortest path through its smallest node. Returns the
@@ -75,7 +75,7 @@ pub(super) fn captives(
         pin[c] = p;
     }
     let pinned = |v: u32| rank(v).unwrap_or_else(|| pin[tcomp[v as usize] as usize]);
-    let mut bfs = Bfs::new(n);
+    let mut bfs = Walk::new(n);
     for h in 0..n as u32 {
         let Some(r) = services[h as usize].lifetime.min_held_rank() else {
             continue;

@@ -201,21 +201,65 @@ pub(super) fn cycle_through(start: u32, g: &Graph, comp: &[u32]) -> Vec<u32> {
     vec![start, start]
 }
 
-/// Breadth-first search state reused across holders (stamped, so that no
-/// search clears an array the size of the graph).
-pub(super) struct Bfs {
+/// A breadth-first walk from one holder through transparent services,
+/// reused across holders (stamped, so that no walk clears an array the size
+/// of the graph). The one walk behind captive paths and the lints.
+pub(super) struct Walk {
     stamp: Vec<u32>,
     parent: Vec<u32>,
     round: u32,
 }
 
-impl Bfs {
-    pub(super) fn new(n: usize) -> Bfs {
-        Bfs {
+impl Walk {
+    pub(super) fn new(n: usize) -> Walk {
+        Walk {
             stamp: vec![0; n],
             parent: vec![0; n],
             round: 0,
         }
+    }
+
+    /// Every service `h` holds, directly or through transparent services,
+    /// in discovery order (nearest first); [`path`](Walk::path) gives the
+    /// shortest path to each.
+    pub(super) fn from(
+        &mut self,
+        h: u32,
+        g: &Graph,
+        transparent: &impl Fn(u32) -> bool,
+    ) -> Vec<u32> {
+        self.round += 1;
+        let round = self.round;
+        self.stamp[h as usize] = round;
+        let mut found = Vec::new();
+        let mut queue = std::collections::VecDeque::from([h]);
+        while let Some(v) = queue.pop_front() {
+            for e in g.out(v) {
+                let t = e.to as usize;
+                if self.stamp[t] == round {
+                    continue;
+                }
+                self.stamp[t] = round;
+                self.parent[t] = v;
+                found.push(e.to);
+                if transparent(e.to) {
+                    queue.push_back(e.to);
+                }
+            }
+        }
+        found
+    }
+
+    /// The path of the last walk from `h` to `t`, from `h`.
+    pub(super) fn path(&self, h: u32, t: u32) -> Vec<u32> {
+        let mut path = vec![t];
+        let mut x = t;
+        while x != h {
+            x = self.parent[x as usize];
+            path.push(x);
+        }
+        path.reverse();
+        path
     }
 
     /// For holder `h` of rank `r`: the shortest path through transparent
@@ -227,35 +271,10 @@ impl Bfs {
         g: &Graph,
         rank: &impl Fn(u32) -> Option<u8>,
     ) -> Vec<Vec<u32>> {
-        self.round += 1;
-        let round = self.round;
-        self.stamp[h as usize] = round;
-        let mut queue = std::collections::VecDeque::from([h]);
-        let mut found = Vec::new();
-        while let Some(v) = queue.pop_front() {
-            for e in g.out(v) {
-                let t = e.to as usize;
-                if self.stamp[t] == round {
-                    continue;
-                }
-                self.stamp[t] = round;
-                self.parent[t] = v;
-                match rank(e.to) {
-                    None => queue.push_back(e.to),
-                    Some(tr) if tr < r => {
-                        let mut path = vec![e.to];
-                        let mut x = e.to;
-                        while x != h {
-                            x = self.parent[x as usize];
-                            path.push(x);
-                        }
-                        path.reverse();
-                        found.push(path);
-                    }
-                    Some(_) => {}
-                }
-            }
-        }
-        found
+        let held = self.from(h, g, &|v| rank(v).is_none());
+        held.into_iter()
+            .filter(|&t| rank(t).is_some_and(|tr| tr < r))
+            .map(|t| self.path(h, t))
+            .collect()
     }
 }

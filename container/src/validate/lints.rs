@@ -22,7 +22,7 @@ use crate::lint::{Level, Lint, LintSettings, Warning};
 use crate::node::{Node, Role};
 use crate::plan::{Exec, Service};
 
-use super::graph::Graph;
+use super::graph::{Graph, Walk};
 use super::link::NO_TARGET;
 use super::reach::reachable;
 use super::select::Selection;
@@ -173,10 +173,10 @@ fn held(input: &Input<'_>, fired: &mut Vec<Warning>) {
         let reached = walk.from(h, graph, &transparent);
         for &t in &reached {
             if check_disposable && disposable(t) {
-                fired.push(disposable_warning(walk.path(h, t, services), holder));
+                fired.push(disposable_warning(node_path(&walk, h, t, services), holder));
             }
             if check_bound && bound[t as usize] && transparent(t) {
-                fired.push(bound_warning(walk.path(h, t, services), None));
+                fired.push(bound_warning(node_path(&walk, h, t, services), None));
             }
         }
         if !check_bound {
@@ -194,7 +194,7 @@ fn held(input: &Input<'_>, fired: &mut Vec<Warning>) {
                 if !bound[target as usize] {
                     continue;
                 }
-                let mut path = walk.path(h, v, services);
+                let mut path = node_path(&walk, h, v, services);
                 path.push(services[t as usize].node);
                 if target != t {
                     path.push(services[target as usize].node);
@@ -300,58 +300,10 @@ fn unused(input: &Input<'_>, fired: &mut Vec<Warning>) {
     }
 }
 
-/// A breadth-first walk from one holder through transparent services,
-/// reused across holders (stamped, so that no walk clears an array the size
-/// of the graph).
-struct Walk {
-    stamp: Vec<u32>,
-    parent: Vec<u32>,
-    round: u32,
-}
-
-impl Walk {
-    fn new(n: usize) -> Walk {
-        Walk {
-            stamp: vec![0; n],
-            parent: vec![0; n],
-            round: 0,
-        }
-    }
-
-    /// Every service `h` holds, directly or through transparent services,
-    /// in discovery order (nearest first).
-    fn from(&mut self, h: u32, g: &Graph, transparent: &impl Fn(u32) -> bool) -> Vec<u32> {
-        self.round += 1;
-        let round = self.round;
-        self.stamp[h as usize] = round;
-        let mut found = Vec::new();
-        let mut queue = std::collections::VecDeque::from([h]);
-        while let Some(v) = queue.pop_front() {
-            for e in g.out(v) {
-                let t = e.to as usize;
-                if self.stamp[t] == round {
-                    continue;
-                }
-                self.stamp[t] = round;
-                self.parent[t] = v;
-                found.push(e.to);
-                if transparent(e.to) {
-                    queue.push_back(e.to);
-                }
-            }
-        }
-        found
-    }
-
-    /// The path of the last walk from `h` to `t`, as nodes.
-    fn path(&self, h: u32, t: u32, services: &[Service]) -> Vec<Node> {
-        let mut path = vec![services[t as usize].node];
-        let mut x = t;
-        while x != h {
-            x = self.parent[x as usize];
-            path.push(services[x as usize].node);
-        }
-        path.reverse();
-        path
-    }
+/// The path of the last walk from `h` to `t`, as nodes.
+fn node_path(walk: &Walk, h: u32, t: u32, services: &[Service]) -> Vec<Node> {
+    walk.path(h, t)
+        .into_iter()
+        .map(|v| services[v as usize].node)
+        .collect()
 }
