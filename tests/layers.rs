@@ -17,7 +17,14 @@ const LAYERS: &[(&str, &[&str])] = &[
     ),
     (
         "registration",
-        &["inject", "factory", "builder", "module", "injectable"],
+        &[
+            "inject",
+            "factory",
+            "builder",
+            "decorate",
+            "module",
+            "injectable",
+        ],
     ),
     ("plan", &["plan"]),
     ("validation", &["validate"]),

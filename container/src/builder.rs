@@ -66,6 +66,12 @@ pub(crate) enum HookKind {
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     Disposer(Arc<ErasedDisposer>),
     Reset(Arc<ErasedReset>),
+    /// A start hook, run by `Container::start` (see `asynch/lifecycle.rs`).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Start(Arc<ErasedDisposer>),
+    /// A stop hook, run by `Container::shutdown` for a started service.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Stop(Arc<ErasedDisposer>),
 }
 
 #[derive(Clone)]
@@ -89,6 +95,9 @@ pub(crate) struct Settings {
     pub(crate) dispose_timeout: std::time::Duration,
     /// Lint levels, request-bound services, roots.
     pub(crate) lints: crate::lint::LintSettings,
+    /// How long one start or stop hook may run.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) lifecycle_timeout: std::time::Duration,
 }
 
 impl Default for Settings {
@@ -99,6 +108,7 @@ impl Default for Settings {
             track_instances: false,
             dispose_timeout: std::time::Duration::from_secs(30),
             lints: Default::default(),
+            lifecycle_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -151,6 +161,8 @@ pub struct ContainerBuilder {
     pub(crate) settings: Settings,
     /// The modules included so far (see [`include`](ContainerBuilder::include)).
     pub(crate) modules: Vec<std::any::TypeId>,
+    /// Decorators, in registration order (see `decorate.rs`).
+    pub(crate) decorators: Vec<crate::decorate::Decorator>,
 }
 
 impl ContainerBuilder {

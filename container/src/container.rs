@@ -41,6 +41,20 @@ pub(crate) struct Shared {
     shut_down: AtomicBool,
     /// The registrations it was built from (`describe`, `graph`).
     pub(crate) source: ContainerBuilder,
+    /// What `start()` did (see `asynch/lifecycle.rs`).
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) lifecycle: parking_lot::Mutex<Lifecycle>,
+}
+
+/// The lifecycle state of a container: whether `start()` was called, and
+/// the services it started, in start order, with their instances. Whoever
+/// stops them (a failed start, or `shutdown`) takes them, so each stop
+/// hook runs at most once.
+#[derive(Default)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct Lifecycle {
+    pub(crate) called: bool,
+    pub(crate) started: Vec<(u32, Erased)>,
 }
 
 impl Shared {
@@ -144,6 +158,7 @@ impl Container {
                 census,
                 shut_down: Default::default(),
                 source,
+                lifecycle: Default::default(),
             }),
         }
     }
@@ -301,7 +316,7 @@ impl ContainerBuilder {
     ///
     /// The builder is left as it was, so it can build again.
     pub fn build(&self) -> Result<Container, BuildError> {
-        crate::validate::validate(&self.regs, &self.hooks, &self.settings)
+        crate::validate::validate(&self.regs, &self.hooks, &self.decorators, &self.settings)
             .map(|plan| Container::from_plan(plan, self.clone()))
             .map_err(|problems| BuildError { problems })
     }

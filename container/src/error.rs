@@ -54,7 +54,11 @@ pub enum Problem {
         /// From the holder to the captive service.
         path: Vec<Node>,
     },
-    /// `T0002`: a dependency that is not registered.
+    /// `T0002`: a dependency that is not registered. Also a decorator
+    /// ([`decorate`](crate::ContainerBuilder::decorate)) of a type that is
+    /// not registered: it "decorates nothing", its `requester` is the
+    /// decorator ([`Role::Decorator`]) and its `dependency` the decorated
+    /// type.
     Missing {
         /// The registration that declares the dependency.
         requester: Node,
@@ -175,6 +179,31 @@ impl fmt::Display for Problem {
                      opens one per operation)."
                 )?;
                 write_sites(f, path, IND)
+            }
+            Problem::Missing {
+                requester,
+                dependency,
+                did_you_mean,
+                ..
+            } if requester.role == Role::Decorator && requester.name == *dependency => {
+                write!(
+                    f,
+                    "missing dependency [T0002]: {requester} at {} decorates nothing: `{}` is not \
+                     registered.",
+                    requester.site,
+                    dependency
+                )?;
+                if !did_you_mean.is_empty() {
+                    write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;
+                }
+                write!(
+                    f,
+                    "\n{IND}Register `{}` (the decorator wraps its instances), or remove the \
+                     decorator. A collection's elements are decorated through their \
+                     implementation types.",
+                    crate::key::short_name(dependency)
+                )?;
+                write_sites(f, std::slice::from_ref(requester), IND)
             }
             Problem::Missing {
                 requester,

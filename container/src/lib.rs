@@ -164,11 +164,11 @@
 //! | layer | modules | what it holds |
 //! |---|---|---|
 //! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `lint`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, lints and their warnings, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
-//! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
+//! | 2. registration | `inject`, `factory`, `builder`, `decorate`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
 //! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
-//! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
+//! | 6. async | `asynch` | the async driver of the same core, async registration and disposal, the ordered lifecycle (start and stop hooks) |
 //! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
 //! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
 //! | 9. integrations | `axum` | one scope per request in a web framework, over public or narrow crate APIs |
@@ -192,6 +192,7 @@ mod slot;
 mod suggest;
 // 2. registration
 mod builder;
+mod decorate;
 mod factory;
 mod inject;
 mod injectable;
@@ -221,11 +222,14 @@ pub mod testing;
 pub mod axum;
 
 #[cfg(feature = "tokio")]
-pub use asynch::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};
+pub use asynch::{
+    AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind, StartError, StartErrorKind,
+};
 
 pub use builder::ContainerBuilder;
 pub use census::{InstanceCount, InstanceReport};
 pub use container::{Container, WarmUpError};
+pub use decorate::{Decorated, DecoratorFn};
 pub use diagnostics::{
     Dependency, DependencyTarget, Description, Diagram, LeakReport, LeakRow, MadeBy, ServiceRow,
 };

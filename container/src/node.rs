@@ -21,6 +21,14 @@ pub enum Role {
     /// A setting of the builder about a service or a lint (a root, a
     /// request-bound mark, a lint level).
     Setting,
+    /// A decorator of a service
+    /// ([`decorate`](crate::ContainerBuilder::decorate)): on a path between
+    /// the decorated service and the decorator's own dependencies.
+    Decorator,
+    /// A start or stop hook of a singleton
+    /// ([`on_start`](crate::ContainerBuilder::on_start),
+    /// [`on_stop`](crate::ContainerBuilder::on_stop)).
+    Lifecycle,
 }
 
 impl Role {
@@ -28,7 +36,12 @@ impl Role {
     pub fn lifetime(self) -> Option<Lifetime> {
         match self {
             Role::Service(l) => Some(l),
-            Role::Binding | Role::Element | Role::Hook | Role::Setting => None,
+            Role::Binding
+            | Role::Element
+            | Role::Hook
+            | Role::Setting
+            | Role::Decorator
+            | Role::Lifecycle => None,
         }
     }
 
@@ -39,6 +52,8 @@ impl Role {
             Role::Element => "element",
             Role::Hook => "hook for",
             Role::Setting => "setting",
+            Role::Decorator => "decorator of",
+            Role::Lifecycle => "lifecycle hook of",
         }
     }
 }

@@ -60,6 +60,18 @@ pub(crate) struct Service {
     pub(crate) pool: Option<u32>,
 }
 
+/// The start and stop hooks of one singleton
+/// ([`on_start`](crate::ContainerBuilder::on_start),
+/// [`on_stop`](crate::ContainerBuilder::on_stop)), each with its node.
+#[derive(Clone)]
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct LifeHooks {
+    /// The service, by index.
+    pub(crate) svc: u32,
+    pub(crate) start: Option<(Node, Arc<ErasedDisposer>)>,
+    pub(crate) stop: Option<(Node, Arc<ErasedDisposer>)>,
+}
+
 /// Container-wide hooks and settings, frozen with the plan.
 #[derive(Clone)]
 pub(crate) struct Hooks {
@@ -76,6 +88,9 @@ pub(crate) struct Hooks {
     /// How long one async disposer may run.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) dispose_timeout: std::time::Duration,
+    /// How long one start or stop hook may run.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) lifecycle_timeout: std::time::Duration,
 }
 
 impl Default for Hooks {
@@ -85,6 +100,7 @@ impl Default for Hooks {
             on_dispose_error: None,
             track_instances: false,
             dispose_timeout: std::time::Duration::from_secs(30),
+            lifecycle_timeout: std::time::Duration::from_secs(30),
         }
     }
 }
@@ -107,6 +123,10 @@ pub(crate) struct Plan {
     /// [`Deps`]: crate::inject::Deps
     pub(crate) casters: Vec<Arc<dyn Any + Send + Sync>>,
     pub(crate) hooks: Hooks,
+    /// The singletons with start or stop hooks, in registration order of
+    /// their first hook.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) lifecycle: Vec<LifeHooks>,
 }
 
 impl Plan {

@@ -85,17 +85,28 @@ impl fmt::Display for DisposeFailureKind {
     }
 }
 
-/// One disposer that did not complete.
+/// One disposer (or stop hook) that did not complete.
 #[derive(Debug)]
 pub struct DisposeFailure {
-    service: Node,
-    kind: DisposeFailureKind,
+    pub(super) service: Node,
+    pub(super) kind: DisposeFailureKind,
+    /// For a stop hook ([`on_stop`](crate::ContainerBuilder::on_stop)),
+    /// its node.
+    pub(super) stop_hook: Option<Node>,
 }
 
 impl DisposeFailure {
-    /// The service whose disposer failed.
+    /// The service whose disposer (or stop hook) failed.
     pub fn service(&self) -> &Node {
         &self.service
+    }
+
+    /// For the failure of a stop hook
+    /// ([`on_stop`](crate::ContainerBuilder::on_stop)) rather than of a
+    /// disposer, the hook ([`Role::Lifecycle`](crate::Role::Lifecycle),
+    /// with its registration site).
+    pub fn stop_hook(&self) -> Option<&Node> {
+        self.stop_hook.as_ref()
     }
 
     /// How it failed.
@@ -106,6 +117,9 @@ impl DisposeFailure {
 
 impl fmt::Display for DisposeFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(hook) = &self.stop_hook {
+            return super::lifecycle::write_failure(f, "stop", &self.service, hook, &self.kind);
+        }
         match &self.kind {
             DisposeFailureKind::Failed(e) => {
                 write!(f, "the disposer of {} failed: {e:#}", self.service)
@@ -131,8 +145,9 @@ impl fmt::Display for DisposeFailure {
     }
 }
 
-/// Some async disposers failed, panicked, timed out or could not run.
-/// Every other disposer still ran, and every instance was still dropped.
+/// Some async disposers (or, at [`shutdown`](crate::Container::shutdown),
+/// stop hooks) failed, panicked, timed out or could not run. Every other
+/// disposer and stop hook still ran, and every instance was still dropped.
 ///
 /// Its [`Debug`](fmt::Debug) is the same report as its
 /// [`Display`](fmt::Display); `{:#?}` prints the structure
@@ -142,7 +157,8 @@ pub struct DisposeError {
 }
 
 impl DisposeError {
-    /// Every failure, in the order the disposers ran (reverse creation order).
+    /// Every failure, in the order they ran: at shutdown, the stop hooks
+    /// (reverse start order) before the disposers (reverse creation order).
     pub fn failures(&self) -> &[DisposeFailure] {
         &self.failures
     }
@@ -151,9 +167,14 @@ impl DisposeError {
 impl fmt::Display for DisposeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.failures.len();
+        let what = if self.failures.iter().any(|x| x.stop_hook.is_some()) {
+            "stop hook or disposer"
+        } else {
+            "disposer"
+        };
         write!(
             f,
-            "{n} disposer{} did not complete:",
+            "{n} {what}{} did not complete:",
             if n == 1 { "" } else { "s" }
         )?;
         for (i, x) in self.failures.iter().enumerate() {
@@ -273,6 +294,7 @@ impl Disposal {
                         self.failures.push(DisposeFailure {
                             service,
                             kind: DisposeFailureKind::Panicked(panic),
+                            stop_hook: None,
                         });
                         continue;
                     }
@@ -292,7 +314,11 @@ impl Disposal {
                     Err(_) => DisposeFailureKind::TimedOut(timeout),
                 };
                 crate::trace::disposed(&service, self.scope_id(), kind.outcome(), Some(&kind));
-                self.failures.push(DisposeFailure { service, kind });
+                self.failures.push(DisposeFailure {
+                    service,
+                    kind,
+                    stop_hook: None,
+                });
             }
         }
         self.finished = true;
@@ -398,6 +424,7 @@ impl Drop for Disposal {
                         .map(|service| DisposeFailure {
                             service,
                             kind: DisposeFailureKind::Skipped,
+                            stop_hook: None,
                         }),
                 );
                 if !failures.is_empty() {
@@ -409,7 +436,7 @@ impl Drop for Disposal {
 }
 
 /// A future that turns a panic while polling into an `Err`.
-struct CatchUnwind<F>(F);
+pub(super) struct CatchUnwind<F>(pub(super) F);
 
 impl<F: Future + Unpin> Future for CatchUnwind<F> {
     type Output = Result<F::Output, Box<dyn Any + Send>>;
@@ -495,11 +522,19 @@ impl Container {
     /// nothing. The instances themselves are dropped with the last handle
     /// to the container.
     ///
+    /// If [`start`](Container::start) started services, their stop hooks
+    /// ([`on_stop`](crate::ContainerBuilder::on_stop)) run first, in
+    /// reverse start order, each under the
+    /// [`lifecycle_timeout`](crate::ContainerBuilder::lifecycle_timeout),
+    /// continuing past failures (reported in the same [`DisposeError`],
+    /// with [`DisposeFailure::stop_hook`] set); then the disposers.
+    ///
     /// # Cancel safety
     /// As for [`Scope::dispose`]: if the future is dropped before it
     /// completes, the rest of the disposal continues on the current Tokio
     /// runtime and its failures go to
     /// [`ContainerBuilder::on_dispose_error`](crate::ContainerBuilder::on_dispose_error).
+    /// Stop hooks not yet run when it is dropped do not run.
     pub async fn shutdown(&self) -> Result<(), DisposeError> {
         let shared = &self.shared;
         if !shared.begin_shutdown() {
@@ -520,6 +555,9 @@ impl Container {
             }
         }
         let mut d = Disposal::new(jobs, plan.hooks.clone(), Keep::Root(shared.clone()));
+        // Stop hooks first (if `start` started anything), newest first; if
+        // this future is dropped meanwhile, `d` continues on the runtime.
+        d.failures = super::lifecycle::stop_started(shared).await;
         d.run().await
     }
 

@@ -6,9 +6,11 @@
 //! async renters wait, and [`run_scoped`](crate::Container::run_scoped).
 
 mod dispose;
+mod lifecycle;
 mod register;
 mod resolve;
 
 #[cfg(feature = "axum")]
 pub(crate) use dispose::report as report_disposal;
 pub use dispose::{AsyncDispose, DisposeError, DisposeFailure, DisposeFailureKind};
+pub use lifecycle::{StartError, StartErrorKind};

@@ -54,6 +54,8 @@ pub struct Description {
     pub(crate) rows: Vec<ServiceRow>,
     /// The registrations described (for reachability).
     pub(crate) regs: Vec<Arc<Registration>>,
+    /// The decorators, in registration order (for reachability).
+    pub(crate) decorators: Vec<crate::decorate::Decorator>,
     /// Per row, the index in `regs` of its registration.
     pub(crate) row_reg: Vec<usize>,
     /// Every type that resolves to a row (its own type, and the bindings
@@ -88,6 +90,15 @@ pub struct ServiceRow {
     pub request_bound: bool,
     /// Whether it is a declared root ([`ContainerBuilder::root`]).
     pub root: bool,
+    /// Its decorators ([`ContainerBuilder::decorate`]), and those of the
+    /// bindings it provides, in the order they apply, each a
+    /// [`Role::Decorator`] node with its site. Their own dependencies are
+    /// listed after the factory's in [`dependencies`](Self::dependencies).
+    pub decorators: Vec<Node>,
+    /// Whether it has a start hook ([`ContainerBuilder::on_start`]).
+    pub on_start: bool,
+    /// Whether it has a stop hook ([`ContainerBuilder::on_stop`]).
+    pub on_stop: bool,
 }
 
 /// How a service's instances are made.
@@ -181,6 +192,9 @@ impl Description {
                 on_return: false,
                 request_bound: false,
                 root: false,
+                decorators: Vec::new(),
+                on_start: false,
+                on_stop: false,
             });
         }
         for a in 0..n {
@@ -189,6 +203,29 @@ impl Description {
                 rows[row_of[t]].provides.push(sel.active[a].node);
             }
         }
+        let dependency = |d: &crate::inject::Decl| Dependency {
+            kind: d.kind,
+            type_name: d.key.name,
+            target: match d.kind {
+                DependencyKind::ScopeFactory => DependencyTarget::Scopes,
+                DependencyKind::Collection => DependencyTarget::Collection(
+                    sel.collection_index
+                        .get(&d.key.id)
+                        .map(|&c| {
+                            sel.collections[c as usize]
+                                .iter()
+                                .map(|&e| row_of[e as usize])
+                                .collect()
+                        })
+                        .unwrap_or_default(),
+                ),
+                _ => match sel.index.get(&d.key.id) {
+                    Some(&t) => DependencyTarget::Service(row_of[t as usize]),
+                    None if d.kind == DependencyKind::Optional => DependencyTarget::Absent,
+                    None => DependencyTarget::Missing,
+                },
+            },
+        };
         let mut types: Vec<(TypeId, usize)> = Vec::new();
         for (a, r) in sel.active.iter().enumerate() {
             if !r.element {
@@ -206,37 +243,17 @@ impl Description {
                         None => DependencyTarget::Missing,
                     },
                 }],
-                _ => r
-                    .decls
-                    .iter()
-                    .map(|d| Dependency {
-                        kind: d.kind,
-                        type_name: d.key.name,
-                        target: match d.kind {
-                            DependencyKind::ScopeFactory => DependencyTarget::Scopes,
-                            DependencyKind::Collection => DependencyTarget::Collection(
-                                sel.collection_index
-                                    .get(&d.key.id)
-                                    .map(|&c| {
-                                        sel.collections[c as usize]
-                                            .iter()
-                                            .map(|&e| row_of[e as usize])
-                                            .collect()
-                                    })
-                                    .unwrap_or_default(),
-                            ),
-                            _ => match sel.index.get(&d.key.id) {
-                                Some(&t) => DependencyTarget::Service(row_of[t as usize]),
-                                None if d.kind == DependencyKind::Optional => {
-                                    DependencyTarget::Absent
-                                }
-                                None => DependencyTarget::Missing,
-                            },
-                        },
-                    })
-                    .collect(),
+                _ => r.decls.iter().map(dependency).collect(),
             };
             rows[row_of[a]].dependencies = deps;
+        }
+        // Decorators, on the row of what they decorate.
+        for d in &b.decorators {
+            if let Some(&a) = sel.index.get(&d.key.id) {
+                let row = &mut rows[row_of[a as usize]];
+                row.decorators.push(d.node);
+                row.dependencies.extend(d.decls.iter().map(dependency));
+            }
         }
         // A service's own row, not a binding's (hooks and marks name the
         // implementation).
@@ -249,6 +266,8 @@ impl Description {
                 match h.kind {
                     HookKind::Disposer(_) => rows[row].async_disposer = true,
                     HookKind::Reset(_) => rows[row].on_return = true,
+                    HookKind::Start(_) => rows[row].on_start = true,
+                    HookKind::Stop(_) => rows[row].on_stop = true,
                 }
             }
         }
@@ -266,6 +285,7 @@ impl Description {
         Description {
             rows,
             regs: b.regs.clone(),
+            decorators: b.decorators.clone(),
             row_reg,
             types,
         }
@@ -342,6 +362,15 @@ impl ServiceRow {
         }
         if self.root {
             notes.push("root");
+        }
+        if !self.decorators.is_empty() {
+            notes.push("decorated");
+        }
+        if self.on_start {
+            notes.push("on_start");
+        }
+        if self.on_stop {
+            notes.push("on_stop");
         }
         notes
     }

@@ -172,7 +172,7 @@ impl<'d> Diagram<'d> {
     /// collection elements. If `T` is not registered, nothing is drawn but
     /// a note saying so.
     pub fn reachable_from<T: ?Sized + 'static>(mut self) -> Self {
-        let keep = reachable(&self.desc.regs, &[TypeId::of::<T>()]);
+        let keep = reachable(&self.desc.regs, &self.desc.decorators, &[TypeId::of::<T>()]);
         if keep.is_none() {
             self.notes.push(format!(
                 "`{}` is not registered",

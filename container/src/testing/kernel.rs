@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::builder::{ContainerBuilder, Hook, Mode, RegExec, Registration};
 use crate::container::Container;
+use crate::decorate::{Decorator, DecoratorFn};
 use crate::error::{BuildError, DependencyKind};
 use crate::factory::{ErasedAsyncFactory, ErasedFactory};
 use crate::inject::{Decl, Deps};
@@ -75,6 +76,8 @@ pub struct TestKernel {
     overrides: Vec<Override>,
     /// Disposers and pool resets registered along with overrides.
     hooks: Vec<Hook>,
+    /// Decorators added by the test (see [`decorate`](TestKernel::decorate)).
+    decorators: Vec<Decorator>,
 }
 
 struct Override {
@@ -91,6 +94,7 @@ impl TestKernel {
             fill_ins: Vec::new(),
             overrides: Vec::new(),
             hooks: Vec::new(),
+            decorators: Vec::new(),
         }
     }
 
@@ -165,7 +169,48 @@ impl TestKernel {
                 .map(|o| Arc::new(tracked(&o.reg, &o.used))),
         );
         b.hooks.extend(self.hooks.iter().cloned());
+        b.decorators.extend(self.decorators.iter().cloned());
         b
+    }
+
+    /// Adds a decorator, applied after the base's decorators of the same
+    /// service (and after those added before it), like
+    /// [`ContainerBuilder::decorate`]: to observe or fake around a
+    /// production service without replacing it. Validated by `build` and
+    /// followed by [`build_for`](TestKernel::build_for).
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::ContainerBuilder;
+    /// use tenure::testing::TestKernel;
+    ///
+    /// struct Greeting(String);
+    /// let mut base = ContainerBuilder::new();
+    /// base.singleton(|| Greeting("hi".into()))
+    ///     .decorate(|g: Arc<Greeting>| Greeting(format!("{}!", g.0)));
+    ///
+    /// let mut kernel = TestKernel::new(base);
+    /// kernel.decorate(|g: Arc<Greeting>| Greeting(format!("[{}]", g.0)));
+    /// assert_eq!(kernel.build()?.resolve::<Greeting>()?.0, "[hi!]");
+    /// kernel.without_decorators::<Greeting>();
+    /// assert_eq!(kernel.build()?.resolve::<Greeting>()?.0, "hi");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn decorate<M, F: DecoratorFn<M>>(&mut self, decorator: F) -> &mut Self {
+        let mut b = ContainerBuilder::new();
+        b.decorate(decorator);
+        self.decorators.extend(b.decorators);
+        self
+    }
+
+    /// Removes every decorator of `T`: the base's and the test's (for a
+    /// test of the bare service).
+    pub fn without_decorators<T: ?Sized + 'static>(&mut self) -> &mut Self {
+        self.base.without_decorators::<T>();
+        let id = std::any::TypeId::of::<T>();
+        self.decorators.retain(|d| d.key.id != id);
+        self
     }
 
     /// Validates the whole overridden graph and builds it, like
@@ -246,7 +291,7 @@ impl TestKernel {
     /// (as overrides), hooks, settings and included modules.
     fn record(&mut self, mode: Mode, f: impl FnOnce(&mut ContainerBuilder)) -> &mut Self {
         let mut b = self.base.clone();
-        let (regs, hooks) = (b.regs.len(), b.hooks.len());
+        let (regs, hooks, decorators) = (b.regs.len(), b.hooks.len(), b.decorators.len());
         match mode {
             Mode::ReplaceOrAdd => b.replacing_or_adding(f),
             _ => b.replacing(f),
@@ -257,6 +302,7 @@ impl TestKernel {
                 used: Arc::new(AtomicBool::new(false)),
             }));
         self.hooks.extend(b.hooks.drain(hooks..));
+        self.decorators.extend(b.decorators.drain(decorators..));
         self.base.settings = b.settings;
         self.base.modules = b.modules;
         self
@@ -340,6 +386,7 @@ impl Clone for TestKernel {
                 })
                 .collect(),
             hooks: self.hooks.clone(),
+            decorators: self.decorators.clone(),
         }
     }
 }

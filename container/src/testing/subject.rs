@@ -54,7 +54,7 @@ impl ContainerBuilder {
     #[track_caller]
     pub fn build_for<T: ?Sized + 'static>(&self) -> Result<Container, BuildError> {
         let requested_at = Location::caller();
-        let Some(keep) = reachable(&self.regs, &[TypeId::of::<T>()]) else {
+        let Some(keep) = reachable(&self.regs, &self.decorators, &[TypeId::of::<T>()]) else {
             let subject = std::any::type_name::<T>();
             return Err(BuildError {
                 problems: vec![Problem::SubjectNotRegistered {
@@ -78,6 +78,9 @@ impl ContainerBuilder {
         let registered: HashSet<TypeId> = self.regs.iter().map(|r| r.key.id).collect();
         sub.hooks
             .retain(|h| kept.contains(&h.key.id) || !registered.contains(&h.key.id));
+        // So do decorators.
+        sub.decorators
+            .retain(|d| kept.contains(&d.key.id) || !registered.contains(&d.key.id));
         // So do request-bound marks. Roots do not apply: the subgraph is, by
         // construction, what the subject reaches (lint L0002 is for whole
         // applications).

@@ -233,6 +233,8 @@ pub(super) fn attach_hooks(
                 )))
             }
             HookKind::Disposer(d) => svc.disposer = Some(d.clone()),
+            // Checked and collected by `lifecycle::collect`.
+            HookKind::Start(_) | HookKind::Stop(_) => {}
             HookKind::Reset(r) => match svc.pool {
                 Some(p) if pools[p as usize].reset.is_none() => {
                     pools[p as usize].reset = Some(r.clone())
@@ -273,7 +275,7 @@ pub(super) fn knock_on(
 }
 
 #[cold]
-fn missing(
+pub(super) fn missing(
     requester: Node,
     name: &'static str,
     kind: DependencyKind,

@@ -30,6 +30,7 @@ use super::select::Selection;
 /// What the lint phase reads.
 pub(super) struct Input<'a> {
     pub(super) regs: &'a [Arc<Registration>],
+    pub(super) decorators: &'a [crate::decorate::Decorator],
     pub(super) sel: &'a Selection<'a>,
     pub(super) services: &'a [Service],
     pub(super) edges: &'a [Edge],
@@ -268,7 +269,7 @@ fn bound_warning(path: Vec<Node>, through_factory_of: Option<Node>) -> Warning {
 /// `L0002`: the registrations in effect that no declared root reaches.
 fn unused(input: &Input<'_>, fired: &mut Vec<Warning>) {
     let roots: Vec<TypeId> = input.settings.roots.iter().map(|(k, _)| k.id).collect();
-    let Some(keep) = reachable(input.regs, &roots) else {
+    let Some(keep) = reachable(input.regs, input.decorators, &roots) else {
         return; // no root is registered: each is a problem already
     };
     let names: Vec<String> = input

@@ -25,6 +25,7 @@ use std::any::TypeId;
 use std::sync::Arc;
 
 use crate::builder::{Hook, Registration, Settings};
+use crate::decorate::Decorator;
 use crate::error::{DependencyKind, Problem};
 use crate::inject::Target;
 use crate::key::IdMap;
@@ -33,7 +34,9 @@ use crate::node::Node;
 use crate::plan::{Hooks, Plan};
 
 mod checks;
+mod decorate;
 mod graph;
+mod lifecycle;
 mod link;
 mod lints;
 pub(crate) mod reach;
@@ -42,6 +45,7 @@ pub(crate) mod select;
 pub(crate) fn validate(
     regs: &[Arc<Registration>],
     hooks: &[Hook],
+    decorators: &[Decorator],
     settings: &Settings,
 ) -> Result<Plan, Vec<Problem>> {
     let mut problems = Vec::new();
@@ -80,18 +84,29 @@ pub(crate) fn validate(
         }
         problems.push(p);
     }
-    let n = sel.active.len();
     let nodes: Vec<Node> = sel.active.iter().map(|r| r.node).collect();
 
     // 2. Links and plan entries.
     let wrappers = link::wrappers(&sel, &mut problems);
+    let mut linked = link::link(&sel, &unplaced, &wrappers, &nodes, &mut problems);
+    let lookup = decorate::Lookup {
+        index: &sel.index,
+        collection_index: &sel.collection_index,
+        unplaced: &unplaced,
+        wrappers: &wrappers,
+        nodes: &nodes,
+    };
+    decorate::decorate(decorators, &lookup, &mut linked, &mut problems);
     let link::Linked {
         mut services,
         edges: mut all_edges,
         mut pools,
         singleton_slots,
         scoped_slots,
-    } = link::link(&sel, &unplaced, &wrappers, &nodes, &mut problems);
+    } = linked;
+    // Decorators added entries of their own, after the registrations'.
+    let n = services.len();
+    let nodes: Vec<Node> = services.iter().map(|s| s.node).collect();
     link::attach_hooks(
         hooks,
         &sel.index,
@@ -100,6 +115,7 @@ pub(crate) fn validate(
         &mut pools,
         &mut problems,
     );
+    let lifecycle = lifecycle::collect(hooks, &sel.index, &services, &mut problems);
     let collections: Vec<Box<[u32]>> = std::mem::take(&mut sel.collections)
         .into_iter()
         .map(Vec::into_boxed_slice)
@@ -115,6 +131,7 @@ pub(crate) fn validate(
     // 5. Lints.
     let lint_input = lints::Input {
         regs,
+        decorators,
         sel: &sel,
         services: &services,
         edges: &all_edges,
@@ -158,6 +175,8 @@ pub(crate) fn validate(
             on_dispose_error: settings.on_dispose_error.clone(),
             track_instances: settings.track_instances,
             dispose_timeout: settings.dispose_timeout,
+            lifecycle_timeout: settings.lifecycle_timeout,
         },
+        lifecycle,
     })
 }

@@ -8,6 +8,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use crate::builder::{RegExec, Registration};
+use crate::decorate::Decorator;
 use crate::error::DependencyKind;
 
 use super::select::select;
@@ -26,7 +27,14 @@ type Slot = (TypeId, bool);
 /// service (the last replacement, as the validator applies them) and every
 /// collection element, so a replaced production service does not drag its
 /// own dependencies into a test that replaced it.
-pub(crate) fn reachable(regs: &[Arc<Registration>], subjects: &[TypeId]) -> Option<Vec<bool>> {
+///
+/// A decorated service's decorators are followed with it: their own
+/// dependencies are what the service needs too.
+pub(crate) fn reachable(
+    regs: &[Arc<Registration>],
+    decorators: &[Decorator],
+    subjects: &[TypeId],
+) -> Option<Vec<bool>> {
     // The registrations in effect, by the validator's own rule.
     let sel = select(regs);
     let effective: HashMap<TypeId, usize> = sel
@@ -86,6 +94,19 @@ pub(crate) fn reachable(regs: &[Arc<Registration>], subjects: &[TypeId]) -> Opti
                 _ => Some((d.key.id, false)),
             });
             for slot in deps.chain(forward) {
+                if seen.insert(slot) {
+                    work.push(slot);
+                }
+            }
+        }
+        if !element {
+            let decorations = decorators.iter().filter(|d| d.key.id == id);
+            for d in decorations.flat_map(|d| d.decls.iter()) {
+                let slot = match d.kind {
+                    DependencyKind::ScopeFactory => continue,
+                    DependencyKind::Collection => (d.key.id, true),
+                    _ => (d.key.id, false),
+                };
                 if seen.insert(slot) {
                     work.push(slot);
                 }

@@ -1,0 +1,304 @@
+//! Decorators, linked: each decorator becomes a plan entry of its own (a
+//! transient with a [`Role::Decorator`](crate::Role::Decorator) node, whose
+//! edges are the decorator's declared dependencies and whose instance is
+//! the decorator with those dependencies fetched), and the decorated
+//! service's entry becomes "create the service as registered, then apply
+//! each decorator, in registration order", with one edge to each
+//! decorator entry after its own. The graph checks (captive, missing,
+//! cycle) and the async analysis see them like any other edge, so a path
+//! through a decorator shows it, with its site; the runtime needs nothing
+//! new.
+
+use std::any::{Any, TypeId};
+use std::sync::Arc;
+
+use crate::decorate::{Apply, Decorator, Prepared};
+use crate::erased::Erased;
+use crate::error::{DependencyKind, Problem, ResolveError};
+use crate::factory::{ErasedAsyncFactory, ErasedFactory, typed_none};
+use crate::inject::{Decl, Deps, Edge, Target};
+use crate::key::IdMap;
+use crate::lifetime::Lifetime;
+use crate::node::{Node, Role};
+use crate::plan::{Exec, Service, suggest};
+
+use super::link::{Linked, NO_TARGET, knock_on, missing};
+
+/// What the linking of a decorator's declarations needs to look up.
+pub(super) struct Lookup<'a> {
+    pub(super) index: &'a IdMap<TypeId, u32>,
+    pub(super) collection_index: &'a IdMap<TypeId, u32>,
+    pub(super) unplaced: &'a IdMap<TypeId, usize>,
+    pub(super) wrappers: &'a [(&'static str, Node)],
+    pub(super) nodes: &'a [Node],
+}
+
+/// Applies `decorators` to the linked plan entries (see the module docs).
+pub(super) fn decorate(
+    decorators: &[Decorator],
+    look: &Lookup<'_>,
+    linked: &mut Linked,
+    problems: &mut Vec<Problem>,
+) {
+    // The decorated keys, in the order of their first decorator.
+    let mut keys: Vec<TypeId> = Vec::new();
+    for d in decorators {
+        if !keys.contains(&d.key.id) {
+            keys.push(d.key.id);
+        }
+    }
+    for id in keys {
+        let of: Vec<&Decorator> = decorators.iter().filter(|d| d.key.id == id).collect();
+        let Some(&i) = look.index.get(&id) else {
+            for d in &of {
+                if !knock_on(problems, look.unplaced, id, d.node) {
+                    problems.push(Problem::Missing {
+                        requester: d.node,
+                        dependency: d.key.name,
+                        kind: DependencyKind::Required,
+                        did_you_mean: suggest(d.key.name, look.nodes.iter().copied()),
+                    });
+                }
+            }
+            continue;
+        };
+        if let Some(reason) = refusal(&linked.services[i as usize], &of) {
+            for d in &of {
+                problems.push(Problem::Misconfigured {
+                    node: d.node,
+                    reason: reason.clone(),
+                });
+            }
+            continue;
+        }
+        // One entry per decorator.
+        let mut entries = Vec::with_capacity(of.len());
+        for d in &of {
+            let edges = link_decls(&d.decls, d.node, look, &mut linked.edges, problems);
+            let id = linked.services.len() as u32;
+            linked.services.push(Service {
+                id,
+                node: d.node,
+                lifetime: Lifetime::Transient,
+                exec: Exec::Factory(d.prepare.clone()),
+                slot: 0,
+                edges,
+                caster: Arc::new(()),
+                typer: typed_none,
+                needs_async: false,
+                disposer: None,
+                pool: None,
+            });
+            entries.push(id);
+        }
+        wrap(i, &of, &entries, linked);
+    }
+}
+
+/// Why the service cannot be decorated by `of`, if it cannot.
+fn refusal(svc: &Service, of: &[&Decorator]) -> Option<String> {
+    let name = of[0].key.name;
+    match svc.exec {
+        Exec::Supplied => Some(format!(
+            "`{name}` is a scope value, supplied by the code that opens the scope: it has no \
+             factory to decorate. Decorate the value before `Scope::provide`, or register a \
+             scoped service that wraps it"
+        )),
+        Exec::Forward(NO_TARGET) => None, // its missing target is reported
+        _ if of.iter().any(|d| (*svc.caster).type_id() != d.caster) => Some(format!(
+            "the service registered for `{name}` is not resolved as `{name}`; decorate the \
+             type it is registered as"
+        )),
+        Exec::Forward(_) => None,
+        _ if svc.node.role == Role::Binding => None,
+        _ if of.iter().any(|d| !d.own) => Some(format!(
+            "the decorator returns `Arc<{name}>`, but `{name}` is registered as its own type: \
+             return the decorated `{name}` itself (returning `Arc<..>` is for decorating a \
+             `dyn Trait` binding)"
+        )),
+        _ => None,
+    }
+}
+
+/// Makes service `i` create its instance as registered, then apply the
+/// decorator entries `entries`, in order.
+fn wrap(i: u32, of: &[&Decorator], entries: &[u32], linked: &mut Linked) {
+    let k = entries.len();
+    let svc = &linked.services[i as usize];
+    // A binding (or a test kernel's tracked binding: a factory that
+    // returns its target's instance) serves its target's lifetime.
+    let target_lifetime = match svc.exec {
+        Exec::Forward(NO_TARGET) => return,
+        Exec::Forward(t) => Some(linked.services[t as usize].lifetime),
+        _ if svc.node.role == Role::Binding => match linked.edges.get(svc.edges.start as usize) {
+            Some(Edge {
+                target: Target::Service(t),
+                ..
+            }) => Some(linked.services[*t as usize].lifetime),
+            _ => Some(svc.lifetime),
+        },
+        _ => None,
+    };
+    let svc = &mut linked.services[i as usize];
+    // Its own edges first (copied, so that its range stays contiguous),
+    // then one to each decorator entry.
+    let first = linked.edges.len() as u32;
+    match svc.exec {
+        Exec::Forward(t) => linked.edges.push(edge(t)),
+        _ => {
+            let own = svc.edges.start as usize..svc.edges.end as usize;
+            linked.edges.extend_from_within(own);
+        }
+    }
+    linked.edges.extend(entries.iter().map(|&e| edge(e)));
+    svc.edges = first..linked.edges.len() as u32;
+
+    let caster = svc.caster.clone();
+    svc.exec = match &svc.exec {
+        _ if target_lifetime.is_some() => {
+            // A decorated binding is a service of its own, stored as an
+            // `Arc<Arc<dyn Trait>>`, with its implementation's lifetime.
+            let base = match &svc.exec {
+                Exec::Factory(f) => Some(f.clone()),
+                _ => None, // a forward: its one edge is the target
+            };
+            let boxed = of[0].boxed;
+            let stored = (boxed.caster)();
+            let binding = caster;
+            svc.caster = stored.clone();
+            svc.typer = boxed.typer;
+            svc.lifetime = match target_lifetime {
+                Some(Lifetime::Pooled) => Lifetime::Scoped,
+                Some(l) => l,
+                None => svc.lifetime,
+            };
+            svc.slot = match svc.lifetime {
+                Lifetime::Singleton => {
+                    linked.singleton_slots += 1;
+                    linked.singleton_slots - 1
+                }
+                Lifetime::Scoped | Lifetime::Pooled => {
+                    linked.scoped_slots += 1;
+                    linked.scoped_slots - 1
+                }
+                Lifetime::Transient => 0,
+            };
+            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
+                let target = match &base {
+                    Some(f) => f(deps)?,
+                    None => deps.next_erased()?,
+                };
+                let value = (boxed.rewrap)(target, &*binding);
+                Ok(apply(take(deps, k)?, value, &*stored, false))
+            }))
+        }
+        Exec::Factory(f) => {
+            let f = f.clone();
+            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
+                let value = f(deps)?;
+                Ok(apply(take(deps, k)?, value, &*caster, true))
+            }) as Arc<ErasedFactory>)
+        }
+        Exec::AsyncFactory(f) => {
+            let f = f.clone();
+            Exec::AsyncFactory(Arc::new(move |deps: &mut Deps<'_>| {
+                let fut = f(deps)?;
+                let applies = take(deps, k)?;
+                let caster = caster.clone();
+                Ok(
+                    Box::pin(async move { Ok(apply(applies, fut.await?, &*caster, true)) })
+                        as crate::erased::BoxFuture<'static, _>,
+                )
+            }) as Arc<ErasedAsyncFactory>)
+        }
+        Exec::Instance(v) => {
+            let v = v.clone();
+            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
+                Ok(apply(take(deps, k)?, v.clone(), &*caster, true))
+            }))
+        }
+        Exec::Forward(_) => unreachable!("a binding, matched above"),
+        Exec::Supplied => unreachable!("refused above"),
+    };
+}
+
+/// A required edge to service `t`.
+fn edge(t: u32) -> Edge {
+    Edge {
+        kind: DependencyKind::Required,
+        target: Target::Service(t),
+        typed: Edge::NO_TYPED,
+        scoped: Edge::NO_TYPED,
+    }
+}
+
+/// Fetches the next `k` decorator entries' applications.
+fn take(deps: &mut Deps<'_>, k: usize) -> Result<Vec<Apply>, ResolveError> {
+    const BUG: &str = "tenure bug: a decorator entry that did not make its application";
+    (0..k)
+        .map(|_| {
+            let prepared = deps.next_erased()?.downcast::<Prepared>().expect(BUG);
+            Ok(prepared.0.lock().take().expect(BUG))
+        })
+        .collect()
+}
+
+/// Applies the decorators, innermost first.
+fn apply(
+    applies: Vec<Apply>,
+    mut value: Erased,
+    caster: &(dyn Any + Send + Sync),
+    own: bool,
+) -> Erased {
+    for a in applies {
+        value = a(value, caster, own);
+    }
+    value
+}
+
+/// Links a decorator's declared dependencies, as `link` does a
+/// registration's.
+fn link_decls(
+    decls: &[Decl],
+    requester: Node,
+    look: &Lookup<'_>,
+    edges: &mut Vec<Edge>,
+    problems: &mut Vec<Problem>,
+) -> std::ops::Range<u32> {
+    let first = edges.len() as u32;
+    for d in decls {
+        let target = match d.kind {
+            DependencyKind::ScopeFactory => Target::Absent,
+            DependencyKind::Collection => look
+                .collection_index
+                .get(&d.key.id)
+                .map_or(Target::Absent, |&c| Target::Collection(c)),
+            _ => match look.index.get(&d.key.id) {
+                Some(&t) => Target::Service(t),
+                None => {
+                    if d.kind != DependencyKind::Optional
+                        && !knock_on(problems, look.unplaced, d.key.id, requester)
+                    {
+                        problems.push(missing(
+                            requester,
+                            d.key.name,
+                            d.kind,
+                            look.nodes,
+                            look.collection_index,
+                            look.wrappers,
+                            d.key.id,
+                        ));
+                    }
+                    Target::Absent
+                }
+            },
+        };
+        edges.push(Edge {
+            kind: d.kind,
+            target,
+            typed: Edge::NO_TYPED,
+            scoped: Edge::NO_TYPED,
+        });
+    }
+    first..edges.len() as u32
+}
