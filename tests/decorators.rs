@@ -62,7 +62,9 @@ fn a_decorated_singleton_is_one_instance_and_its_factory_runs_once() {
     let first = c.resolve::<Text>().unwrap();
     assert_eq!(first.layers, ["base", "logged"]);
     let from_threads: Vec<Arc<Text>> = std::thread::scope(|s| {
-        let handles: Vec<_> = (0..8).map(|_| s.spawn(|| c.resolve::<Text>().unwrap())).collect();
+        let handles: Vec<_> = (0..8)
+            .map(|_| s.spawn(|| c.resolve::<Text>().unwrap()))
+            .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     for t in &from_threads {
@@ -117,7 +119,10 @@ fn a_module_decorates_a_service_registered_elsewhere_with_its_own_dependencies()
         .unwrap();
     assert_eq!(c.resolve::<Text>().unwrap().layers, ["base", "metrics"]);
     c.resolve::<Text>().unwrap();
-    assert_eq!(c.resolve::<Metrics>().unwrap().calls.load(Ordering::SeqCst), 1);
+    assert_eq!(
+        c.resolve::<Metrics>().unwrap().calls.load(Ordering::SeqCst),
+        1
+    );
 }
 
 #[test]
@@ -316,7 +321,9 @@ fn mailer_wiring(lifetime: Lifetime, decorated: &Calls) -> ContainerBuilder {
 #[test]
 fn a_trait_binding_is_decorated_once_per_instance_of_its_implementation() {
     let decorated = Calls::new();
-    let c = mailer_wiring(Lifetime::Singleton, &decorated).build().unwrap();
+    let c = mailer_wiring(Lifetime::Singleton, &decorated)
+        .build()
+        .unwrap();
     let m1 = c.resolve::<dyn Mailer>().unwrap();
     let m2 = c.resolve::<dyn Mailer>().unwrap();
     assert!(Arc::ptr_eq(&m1, &m2));
@@ -337,10 +344,7 @@ fn a_binding_of_a_scoped_implementation_is_decorated_once_per_scope() {
     let (a, b) = (c.scope(), c.scope());
     let a1 = a.resolve::<dyn Mailer>().unwrap();
     assert!(Arc::ptr_eq(&a1, &a.resolve::<dyn Mailer>().unwrap()));
-    assert!(Arc::ptr_eq(
-        &a1,
-        &a.resolve::<Newsletter>().unwrap().mailer
-    ));
+    assert!(Arc::ptr_eq(&a1, &a.resolve::<Newsletter>().unwrap().mailer));
     assert!(!Arc::ptr_eq(&a1, &b.resolve::<dyn Mailer>().unwrap()));
     assert_eq!(decorated.get(), 2);
     // A singleton holding the decorated binding of a scoped service is
@@ -437,7 +441,10 @@ async fn async_services_and_async_decorator_dependencies_are_awaited() {
         .build()
         .unwrap();
     let err = c.resolve::<Text>().unwrap_err();
-    assert!(matches!(err.kind(), ResolveErrorKind::AsyncRequired), "{err}");
+    assert!(
+        matches!(err.kind(), ResolveErrorKind::AsyncRequired),
+        "{err}"
+    );
     let t = c.resolve_async::<Text>().await.unwrap();
     assert_eq!(t.layers, ["async", "decorated"]);
     assert!(Arc::ptr_eq(&t, &c.resolve_async::<Text>().await.unwrap()));
@@ -534,11 +541,17 @@ fn a_subject_only_build_follows_the_decorators_of_what_the_subject_needs() {
         });
     assert!(app.build().is_err());
     let c = app.build_for::<Subject>().unwrap();
-    assert_eq!(c.resolve::<Subject>().unwrap().0.layers, ["base", "metrics"]);
+    assert_eq!(
+        c.resolve::<Subject>().unwrap().0.layers,
+        ["base", "metrics"]
+    );
     assert!(c.contains::<Metrics>());
     assert!(!c.contains::<Unrelated>());
     let c = TestKernel::new(app).build_for::<Subject>().unwrap();
-    assert_eq!(c.resolve::<Subject>().unwrap().0.layers, ["base", "metrics"]);
+    assert_eq!(
+        c.resolve::<Subject>().unwrap().0.layers,
+        ["base", "metrics"]
+    );
 }
 
 #[derive(Injectable)]

@@ -190,8 +190,7 @@ impl fmt::Display for Problem {
                     f,
                     "missing dependency [T0002]: {requester} at {} decorates nothing: `{}` is not \
                      registered.",
-                    requester.site,
-                    dependency
+                    requester.site, dependency
                 )?;
                 if !did_you_mean.is_empty() {
                     write!(f, "\n{IND}Did you mean {}?", did_you_mean.join(", or "))?;

@@ -167,16 +167,13 @@ impl DisposeError {
 impl fmt::Display for DisposeError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let n = self.failures.len();
-        let what = if self.failures.iter().any(|x| x.stop_hook.is_some()) {
-            "stop hook or disposer"
-        } else {
-            "disposer"
+        let what = match (self.failures.iter().any(|x| x.stop_hook.is_some()), n) {
+            (false, 1) => "disposer",
+            (false, _) => "disposers",
+            (true, 1) => "stop hook or disposer",
+            (true, _) => "stop hooks or disposers",
         };
-        write!(
-            f,
-            "{n} {what}{} did not complete:",
-            if n == 1 { "" } else { "s" }
-        )?;
+        write!(f, "{n} {what} did not complete:")?;
         for (i, x) in self.failures.iter().enumerate() {
             write!(f, "\n{}. {x}", i + 1)?;
         }
