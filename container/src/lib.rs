@@ -108,6 +108,17 @@
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
 //!   [`Container::run_scoped`].
+//! - **Logging, metrics, retries around a service registered elsewhere**:
+//!   [`decorate`](ContainerBuilder::decorate)
+//!   `(|inner: Arc<T>, metrics: Arc<Metrics>| ...)` wraps every instance of
+//!   `T` (or of a `dyn Trait` binding) once, in registration order, from
+//!   any module; the decorator's dependencies are validated like a
+//!   factory's, and the decorated instance keeps `T`'s lifetime.
+//! - **Starting and stopping background work in order** (feature `tokio`):
+//!   `on_start::<T>` / `on_stop::<T>` hooks on singletons; `start()` runs
+//!   the start hooks in dependency order (and stops what started if one
+//!   fails), `shutdown()` the stop hooks in reverse before the disposers —
+//!   see `Container::start` and `cargo run --example lifecycle`.
 //!
 //! # Feature flags
 //!
@@ -137,6 +148,8 @@
 //! | all problems at once, with file:line | yes | n/a | first only | compile errors | first only |
 //! | scoped / pooled lifetimes | yes / yes | by hand | yes / no | no / no | yes / no |
 //! | async factories and disposal | yes | by hand | async feature | no | disposal only |
+//! | decorators, dependencies validated | yes (`decorate`; captive through a decorator rejected) | by hand | `decorate`, its dependencies fetched at run time (decorating nothing is silent) | no | no (Scrutor adds them) |
+//! | ordered start / stop hooks | yes (dependency order, timeouts, stop what started on failure) | by hand | no | no | in the host (`IHostedService`), registration order |
 //! | `unsafe` | none (`forbid`) | none | some | none | n/a |
 //!
 //! # FAQ
