@@ -12,7 +12,6 @@
 //!
 //! Run it with `cargo run --example lifecycle`; it exits by itself.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use tenure::Container;
@@ -123,6 +122,9 @@ mod jobs {
 
     use crate::db::{Pool, Store};
 
+    /// A queued job: what to write, and where to send its write number.
+    type Queued = (String, oneshot::Sender<u32>);
+
     /// One job: per scope, with that scope's (decorated) store.
     struct Job {
         store: Arc<dyn Store>,
@@ -132,8 +134,8 @@ mod jobs {
     pub struct Worker {
         scopes: ScopeFactory,
         _pool: Arc<Pool>,
-        queue: Mutex<Option<mpsc::UnboundedReceiver<(String, oneshot::Sender<u32>)>>>,
-        sender: mpsc::UnboundedSender<(String, oneshot::Sender<u32>)>,
+        queue: Mutex<Option<mpsc::UnboundedReceiver<Queued>>>,
+        sender: mpsc::UnboundedSender<Queued>,
         stop: watch::Sender<bool>,
         task: Mutex<Option<tokio::task::JoinHandle<()>>>,
     }
