@@ -601,3 +601,45 @@ fn describe_lists_decorators_and_their_dependencies() {
     let mermaid = desc.graph().to_mermaid();
     assert!(mermaid.contains("Metrics"), "{mermaid}");
 }
+
+#[test]
+fn a_decorated_pooled_service_is_rented_decorated_and_reset_decorated() {
+    let (decorated, resets) = (Calls::new(), Arc::new(Mutex::new(Vec::new())));
+    let (d, r) = (decorated.clone(), resets.clone());
+    let c = Container::builder()
+        .pooled(1, || Text {
+            layers: vec!["pooled"],
+        })
+        .decorate(move |inner: Arc<Text>| {
+            d.hit();
+            wrap(&inner, "decorated")
+        })
+        .on_return(move |t: &Text| r.lock().push(t.layers.clone()))
+        .build()
+        .unwrap();
+    let first = {
+        let scope = c.scope();
+        let t = scope.resolve::<Text>().unwrap();
+        assert_eq!(t.layers, ["pooled", "decorated"]);
+        Arc::as_ptr(&t)
+    };
+    let scope = c.scope();
+    let again = scope.resolve::<Text>().unwrap();
+    assert_eq!(Arc::as_ptr(&again), first); // the same rented instance
+    assert_eq!(decorated.get(), 1);
+    assert_eq!(*resets.lock(), [vec!["pooled", "decorated"]]);
+}
+
+#[test]
+fn a_decorator_returning_an_arc_of_a_sized_service_is_refused_with_the_fix() {
+    let mut b = Container::builder();
+    b.singleton(|| Repo);
+    let l_decorator = line!() + 1;
+    b.decorate(|inner: Arc<Repo>| -> Arc<Repo> { inner });
+    let problems = problems(&b);
+    let [Problem::Misconfigured { node, reason }] = &problems[..] else {
+        panic!("expected one misconfiguration, got {problems:?}");
+    };
+    assert_eq!(node.site().line(), l_decorator);
+    assert!(reason.contains("return the decorated"), "{reason}");
+}

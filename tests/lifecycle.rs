@@ -7,13 +7,18 @@
 //! Registration lines are taken with `line!()` just before each
 //! registration, so the assertions follow the file when it is edited.
 
+mod common;
+
 use std::sync::Arc;
 use std::time::Duration;
 
+use common::{Probe, Token};
+
 use parking_lot::Mutex;
+use tenure::testing::TestKernel;
 use tenure::{
-    Container, ContainerBuilder, DisposeFailureKind, Problem, ResolveErrorKind, Role, ScopeFactory,
-    StartErrorKind,
+    Container, ContainerBuilder, DisposeFailureKind, Injectable, Problem, ResolveErrorKind, Role,
+    ScopeFactory, StartErrorKind,
 };
 
 const F: &str = file!();
@@ -482,4 +487,75 @@ async fn a_worker_with_a_scope_factory_starts_after_the_pool_and_stops_before_it
             "pool closed"
         ]
     );
+}
+
+struct First(#[allow(dead_code)] Token);
+struct Second(#[allow(dead_code)] Token, #[allow(dead_code)] Arc<First>);
+
+#[tokio::test]
+async fn started_singletons_are_still_dropped_in_reverse_creation_order() {
+    let probe = Probe::new();
+    let (p1, p2) = (probe.clone(), probe.clone());
+    let c = Container::builder()
+        .singleton(move || First(p1.token("first")))
+        .on_start(|_: Arc<First>| async { anyhow::Ok(()) })
+        .singleton(move |f: Arc<First>| Second(p2.token("second"), f))
+        .on_start(|_: Arc<Second>| async { anyhow::Ok(()) })
+        .build()
+        .unwrap();
+    c.start().await.unwrap();
+    assert_eq!(probe.created(), 2);
+    drop(c); // without shutdown: nothing is stopped, everything dropped
+    assert_eq!(probe.drops(), ["second", "first"]);
+}
+
+#[derive(Injectable)]
+#[injectable(singleton)]
+struct Derived {
+    log: Arc<Log>,
+}
+
+#[tokio::test]
+async fn a_derived_singleton_has_a_lifecycle() {
+    let log = Arc::new(Log::default());
+    let c = Container::builder()
+        .instance_arc(log.clone())
+        .add::<Derived>()
+        .on_start(|d: Arc<Derived>| async move {
+            d.log.push("derived up");
+            anyhow::Ok(())
+        })
+        .on_stop(|d: Arc<Derived>| async move {
+            d.log.push("derived down");
+            anyhow::Ok(())
+        })
+        .build()
+        .unwrap();
+    c.start().await.unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(log.take(), ["derived up", "derived down"]);
+}
+
+#[tokio::test]
+async fn test_kernels_and_subject_builds_keep_the_hooks_of_what_they_build() {
+    let log = Arc::new(Log::default());
+    // A fake `Cache` keeps the hooks attached to its type.
+    let mut kernel = TestKernel::new(app(&log, true));
+    let fake_log = log.clone();
+    kernel.replace(move |b| {
+        let log = fake_log.clone();
+        b.singleton(move |_db: Arc<Db>| Cache {
+            log: log.clone(),
+            _db,
+        });
+    });
+    let c = kernel.build().unwrap();
+    assert!(c.start().await.is_err()); // the production hook fails
+    assert_eq!(log.take(), ["db up", "cache failing", "db down"]);
+
+    // Only what `Cache` needs is built, and started.
+    let c = app(&log, false).build_for::<Cache>().unwrap();
+    c.start().await.unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(log.take(), ["db up", "cache up", "cache down", "db down"]);
 }

@@ -47,14 +47,15 @@ pub(crate) struct Shared {
 }
 
 /// The lifecycle state of a container: whether `start()` was called, and
-/// the services it started, in start order, with their instances. Whoever
-/// stops them (a failed start, or `shutdown`) takes them, so each stop
-/// hook runs at most once.
+/// the singletons it started, in start order (their instances stay in
+/// their slots, so that they are still dropped in reverse creation order).
+/// Whoever stops them (a failed start, or `shutdown`) takes them, so each
+/// stop hook runs at most once.
 #[derive(Default)]
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) struct Lifecycle {
     pub(crate) called: bool,
-    pub(crate) started: Vec<(u32, Erased)>,
+    pub(crate) started: Vec<u32>,
 }
 
 impl Shared {

@@ -285,8 +285,11 @@ pub(super) async fn stop_started(shared: &Shared) -> Vec<DisposeFailure> {
     let plan = &shared.plan;
     let timeout = plan.hooks.lifecycle_timeout;
     let mut failures = Vec::new();
-    for (i, value) in started.into_iter().rev() {
+    for i in started.into_iter().rev() {
         let svc = &plan.services[i as usize];
+        let Some(value) = shared.slots[svc.slot as usize].get().cloned() else {
+            continue; // started singletons stay in their slots
+        };
         let Some((hook, stop)) = plan
             .lifecycle
             .iter()
@@ -416,7 +419,7 @@ impl Container {
                 };
                 return Err(self.abort(kind).await);
             }
-            shared.lifecycle.lock().started.push((i, value));
+            shared.lifecycle.lock().started.push(i);
         }
         Ok(())
     }
