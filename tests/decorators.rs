@@ -522,6 +522,7 @@ fn a_test_kernel_decorates_an_overridden_binding() {
     kernel.assert_all_overrides_used();
 }
 
+#[derive(Debug)]
 struct Subject(#[allow(dead_code)] Arc<Text>);
 struct Unrelated;
 
@@ -642,4 +643,58 @@ fn a_decorator_returning_an_arc_of_a_sized_service_is_refused_with_the_fix() {
     };
     assert_eq!(node.site().line(), l_decorator);
     assert!(reason.contains("return the decorated"), "{reason}");
+}
+
+#[tokio::test]
+async fn an_async_decorator_is_awaited_once_and_makes_the_service_async() {
+    let decorated = Calls::new();
+    let d = decorated.clone();
+    let c = Container::builder()
+        .singleton(|| Text {
+            layers: vec!["base"],
+        })
+        .decorate(|inner: Arc<Text>| wrap(&inner, "sync"))
+        .decorate_async(move |inner: Arc<Text>, m: Arc<Metrics>| {
+            d.hit();
+            async move {
+                tokio::task::yield_now().await;
+                m.calls.fetch_add(1, Ordering::SeqCst);
+                wrap(&inner, "async")
+            }
+        })
+        .singleton(Metrics::default)
+        .singleton(|t: Arc<Text>| Subject(t))
+        .build()
+        .unwrap();
+    // Sync resolution names the service that needs async work.
+    let err = c.resolve::<Subject>().unwrap_err();
+    assert!(
+        matches!(err.kind(), ResolveErrorKind::AsyncRequired),
+        "{err}"
+    );
+    let t = c.resolve_async::<Text>().await.unwrap();
+    assert_eq!(t.layers, ["base", "sync", "async"]);
+    let s = c.resolve_async::<Subject>().await.unwrap();
+    assert!(Arc::ptr_eq(&s.0, &t));
+    assert_eq!(decorated.get(), 1);
+
+    // A decorated binding, asynchronously, per scope.
+    let c = Container::builder()
+        .scoped(|| Smtp)
+        .bind::<dyn Mailer, Smtp>(|s| s)
+        .instance(Mutex::new(Vec::<String>::new()))
+        .decorate_async(
+            |inner: Arc<dyn Mailer>, log: Arc<Mutex<Vec<String>>>| async move {
+                Arc::new(Logging { inner, log }) as Arc<dyn Mailer>
+            },
+        )
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    let m = scope.resolve_async::<dyn Mailer>().await.unwrap();
+    assert!(Arc::ptr_eq(
+        &m,
+        &scope.resolve_async::<dyn Mailer>().await.unwrap()
+    ));
+    assert_eq!(m.send(), "logged(smtp)");
 }

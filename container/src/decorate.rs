@@ -14,7 +14,7 @@ use std::sync::Arc;
 use parking_lot::Mutex;
 
 use crate::builder::{ContainerBuilder, convert, node};
-use crate::erased::{Erased, Typed};
+use crate::erased::{BoxFuture, Erased, Typed};
 use crate::error::ResolveError;
 use crate::factory::{ErasedFactory, Typer};
 use crate::inject::{Caster, Decl, Declarations, Deps, Inject};
@@ -91,8 +91,10 @@ impl<T: ?Sized + Send + Sync + 'static> Decorated<T> for Arc<T> {
 pub trait DecoratorFn<M>: sealed::Sealed<M> + Send + Sync + 'static {
     /// The decorated service type.
     type Target: ?Sized + Send + Sync + 'static;
-    /// What the decorator returns.
-    type Output: Decorated<Self::Target>;
+    /// What the decorator returns: a [`Decorated`] value (for
+    /// [`decorate`](crate::ContainerBuilder::decorate)), or a future of one
+    /// (for `decorate_async`).
+    type Output: Send + 'static;
 
     /// Declares the decorator's own dependencies, from its argument types.
     #[doc(hidden)]
@@ -114,7 +116,7 @@ macro_rules! impl_decorator_fn {
         where
             F: Fn(Arc<T>, $($A),*) -> R + Send + Sync + 'static,
             T: ?Sized + Send + Sync + 'static,
-            R: Decorated<T>,
+            R: Send + 'static,
             $($A: Inject + Send,)*
         {}
 
@@ -122,7 +124,7 @@ macro_rules! impl_decorator_fn {
         where
             F: Fn(Arc<T>, $($A),*) -> R + Send + Sync + 'static,
             T: ?Sized + Send + Sync + 'static,
-            R: Decorated<T>,
+            R: Send + 'static,
             $($A: Inject + Send,)*
         {
             type Target = T;
@@ -150,8 +152,17 @@ crate::macros::all_tuples!(impl_decorator_fn);
 
 /// One decorator application, its own dependencies fetched: takes the inner
 /// instance (erased, with the `&Caster<T>` that converts it) and whether the
-/// service is stored as its own type, returns the decorated instance.
-pub(crate) type Apply = Box<dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> Erased + Send>;
+/// service is stored as its own type, returns the decorated instance (or,
+/// for an async decorator, the future of it).
+pub(crate) enum Apply {
+    Sync(Box<dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> Erased + Send>),
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    Async(
+        Box<
+            dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> BoxFuture<'static, Erased> + Send,
+        >,
+    ),
+}
 
 /// The instance of a decorator's plan entry: its application, taken once by
 /// the decorated service's factory.
@@ -171,6 +182,8 @@ pub(crate) struct Decorator {
     /// Whether it returns `T` (it can decorate a service registered as its
     /// own type) rather than `Arc<T>` (only a binding).
     pub(crate) own: bool,
+    /// Whether it is async (`decorate_async`).
+    pub(crate) is_async: bool,
     /// Fetches its dependencies; returns a [`Prepared`], erased.
     pub(crate) prepare: Arc<ErasedFactory>,
     /// How a decorated binding of `T` is stored: an `Arc<Arc<T>>`.
@@ -242,6 +255,8 @@ impl ContainerBuilder {
     ///   the closure's return type). The decorated binding is then one
     ///   instance per instance of its implementation (one per container or
     ///   per scope, with the implementation's lifetime).
+    /// - An async decorator: `decorate_async` (feature `tokio`). A service
+    ///   made by an async factory can be decorated by either.
     ///
     /// ```
     /// use std::sync::Arc;
@@ -279,16 +294,75 @@ impl ContainerBuilder {
     pub fn decorate<M, F>(&mut self, decorator: F) -> &mut Self
     where
         F: DecoratorFn<M>,
+        F::Output: Decorated<F::Target>,
+    {
+        let own = <F::Output as Decorated<F::Target>>::OWN;
+        self.push_decorator::<M, F>(decorator, own, false, |apply| {
+            Apply::Sync(Box::new(move |inner, caster, own| {
+                apply(convert::<F::Target>(inner, caster)).into_erased(own)
+            }))
+        })
+    }
+
+    /// Like [`decorate`](Self::decorate), with an async decorator: it
+    /// returns a future of the decorated instance, awaited when the
+    /// service is created. The service then needs async resolution
+    /// ([`resolve_async`](crate::Scope::resolve_async)); a sync `resolve`
+    /// is [`AsyncRequired`](crate::ResolveErrorKind::AsyncRequired),
+    /// naming it. Feature `tokio`.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct Cache { warm: bool }
+    ///
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let c = Container::builder()
+    ///     .singleton(|| Cache { warm: false })
+    ///     .decorate_async(|cold: Arc<Cache>| async move {
+    ///         let _ = cold; // e.g. load the hot keys first
+    ///         Cache { warm: true }
+    ///     })
+    ///     .build()?;
+    /// assert!(c.resolve_async::<Cache>().await?.warm);
+    /// # Ok(()) }
+    /// ```
+    #[cfg(feature = "tokio")]
+    #[track_caller]
+    pub fn decorate_async<M, F>(&mut self, decorator: F) -> &mut Self
+    where
+        F: DecoratorFn<M>,
+        F::Output: std::future::Future + Send + 'static,
+        <F::Output as std::future::Future>::Output: Decorated<F::Target>,
+    {
+        let own = <<F::Output as std::future::Future>::Output as Decorated<F::Target>>::OWN;
+        self.push_decorator::<M, F>(decorator, own, true, |apply| {
+            Apply::Async(Box::new(move |inner, caster, own| {
+                let fut = apply(convert::<F::Target>(inner, caster));
+                Box::pin(async move { fut.await.into_erased(own) })
+            }))
+        })
+    }
+
+    #[track_caller]
+    fn push_decorator<M, F>(
+        &mut self,
+        decorator: F,
+        own: bool,
+        is_async: bool,
+        erase: fn(Box<dyn FnOnce(Arc<F::Target>) -> F::Output + Send>) -> Apply,
+    ) -> &mut Self
+    where
+        F: DecoratorFn<M>,
     {
         let key = Key::of::<F::Target>();
         let mut decls = Declarations::default();
         F::declare(&mut decls);
         let f = Arc::new(decorator);
         let prepare: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
-            let apply = F::prepare(&f, deps)?;
-            let apply: Apply = Box::new(move |inner, caster, own| {
-                apply(convert::<F::Target>(inner, caster)).into_erased(own)
-            });
+            let apply = erase(F::prepare(&f, deps)?);
             Ok(Arc::new(Prepared(Mutex::new(Some(apply)))) as Erased)
         });
         self.decorators.push(Decorator {
@@ -296,7 +370,8 @@ impl ContainerBuilder {
             node: node(key, Role::Decorator),
             decls: decls.0,
             caster: TypeId::of::<Caster<F::Target>>(),
-            own: <F::Output as Decorated<F::Target>>::OWN,
+            own,
+            is_async,
             prepare,
             boxed: Boxed {
                 caster: boxed_caster::<F::Target>,

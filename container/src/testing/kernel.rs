@@ -6,7 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use crate::builder::{ContainerBuilder, Hook, Mode, RegExec, Registration};
 use crate::container::Container;
-use crate::decorate::{Decorator, DecoratorFn};
+use crate::decorate::{Decorated, Decorator, DecoratorFn};
 use crate::error::{BuildError, DependencyKind};
 use crate::factory::{ErasedAsyncFactory, ErasedFactory};
 use crate::inject::{Decl, Deps};
@@ -197,7 +197,11 @@ impl TestKernel {
     /// # Ok::<(), Box<dyn std::error::Error>>(())
     /// ```
     #[track_caller]
-    pub fn decorate<M, F: DecoratorFn<M>>(&mut self, decorator: F) -> &mut Self {
+    pub fn decorate<M, F>(&mut self, decorator: F) -> &mut Self
+    where
+        F: DecoratorFn<M>,
+        F::Output: Decorated<F::Target>,
+    {
         let mut b = ContainerBuilder::new();
         b.decorate(decorator);
         self.decorators.extend(b.decorators);

@@ -13,7 +13,7 @@ use std::any::{Any, TypeId};
 use std::sync::Arc;
 
 use crate::decorate::{Apply, Decorator, Prepared};
-use crate::erased::Erased;
+use crate::erased::{BoxFuture, Erased};
 use crate::error::{DependencyKind, Problem, ResolveError};
 use crate::factory::{ErasedAsyncFactory, ErasedFactory, typed_none};
 use crate::inject::{Decl, Deps, Edge, Target};
@@ -153,73 +153,135 @@ fn wrap(i: u32, of: &[&Decorator], entries: &[u32], linked: &mut Linked) {
     linked.edges.extend(entries.iter().map(|&e| edge(e)));
     svc.edges = first..linked.edges.len() as u32;
 
-    let caster = svc.caster.clone();
-    svc.exec = match &svc.exec {
-        _ if target_lifetime.is_some() => {
-            // A decorated binding is a service of its own, stored as an
-            // `Arc<Arc<dyn Trait>>`, with its implementation's lifetime.
-            let base = match &svc.exec {
-                Exec::Factory(f) => Some(f.clone()),
-                _ => None, // a forward: its one edge is the target
-            };
-            let boxed = of[0].boxed;
-            let stored = (boxed.caster)();
-            let binding = caster;
-            svc.caster = stored.clone();
-            svc.typer = boxed.typer;
-            svc.lifetime = match target_lifetime {
-                Some(Lifetime::Pooled) => Lifetime::Scoped,
-                Some(l) => l,
-                None => svc.lifetime,
-            };
-            svc.slot = match svc.lifetime {
-                Lifetime::Singleton => {
-                    linked.singleton_slots += 1;
-                    linked.singleton_slots - 1
-                }
-                Lifetime::Scoped | Lifetime::Pooled => {
-                    linked.scoped_slots += 1;
-                    linked.scoped_slots - 1
-                }
-                Lifetime::Transient => 0,
-            };
-            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
-                let target = match &base {
-                    Some(f) => f(deps)?,
-                    None => deps.next_erased()?,
-                };
-                let value = (boxed.rewrap)(target, &*binding);
-                Ok(apply(take(deps, k)?, value, &*stored, false))
-            }))
-        }
-        Exec::Factory(f) => {
-            let f = f.clone();
-            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
-                let value = f(deps)?;
-                Ok(apply(take(deps, k)?, value, &*caster, true))
-            }) as Arc<ErasedFactory>)
-        }
-        Exec::AsyncFactory(f) => {
-            let f = f.clone();
-            Exec::AsyncFactory(Arc::new(move |deps: &mut Deps<'_>| {
-                let fut = f(deps)?;
-                let applies = take(deps, k)?;
-                let caster = caster.clone();
-                Ok(
-                    Box::pin(async move { Ok(apply(applies, fut.await?, &*caster, true)) })
-                        as crate::erased::BoxFuture<'static, _>,
-                )
-            }) as Arc<ErasedAsyncFactory>)
-        }
-        Exec::Instance(v) => {
-            let v = v.clone();
-            Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
-                Ok(apply(take(deps, k)?, v.clone(), &*caster, true))
-            }))
-        }
-        Exec::Forward(_) => unreachable!("a binding, matched above"),
+    let base = match &svc.exec {
+        Exec::Factory(f) => Base::Sync(f.clone()),
+        Exec::AsyncFactory(f) => Base::Async(f.clone()),
+        Exec::Instance(v) => Base::Instance(v.clone()),
+        Exec::Forward(_) => Base::Target,
         Exec::Supplied => unreachable!("refused above"),
     };
+    let binding = target_lifetime.map(|l| {
+        // A decorated binding is a service of its own, stored as an
+        // `Arc<Arc<dyn Trait>>`, with its implementation's lifetime.
+        let boxed = of[0].boxed;
+        let convert = (boxed.rewrap, svc.caster.clone());
+        svc.caster = (boxed.caster)();
+        svc.typer = boxed.typer;
+        svc.lifetime = match l {
+            Lifetime::Pooled => Lifetime::Scoped,
+            l => l,
+        };
+        svc.slot = match svc.lifetime {
+            Lifetime::Singleton => {
+                linked.singleton_slots += 1;
+                linked.singleton_slots - 1
+            }
+            Lifetime::Scoped | Lifetime::Pooled => {
+                linked.scoped_slots += 1;
+                linked.scoped_slots - 1
+            }
+            Lifetime::Transient => 0,
+        };
+        convert
+    });
+    let compose = Compose {
+        k,
+        own: binding.is_none(),
+        binding,
+        stored: svc.caster.clone(),
+    };
+    let is_async = matches!(base, Base::Async(_)) || of.iter().any(|d| d.is_async);
+    svc.exec = if is_async {
+        compose.in_async(base)
+    } else {
+        compose.in_sync(base)
+    };
+}
+
+/// How a decorated service's inner instance is made.
+enum Base {
+    Sync(Arc<ErasedFactory>),
+    Async(Arc<ErasedAsyncFactory>),
+    Instance(Erased),
+    /// A binding's target, its first edge.
+    Target,
+}
+
+/// The decorated service's factory: its inner instance, then `k`
+/// decorators.
+struct Compose {
+    k: usize,
+    /// Whether the service is stored as its own type.
+    own: bool,
+    /// For a binding: converts its target into the stored form, through
+    /// the binding's own caster.
+    binding: Option<(Rewrap, Arc<dyn Any + Send + Sync>)>,
+    /// The caster of the stored form.
+    stored: Arc<dyn Any + Send + Sync>,
+}
+
+type Rewrap = fn(Erased, &(dyn Any + Send + Sync)) -> Erased;
+
+impl Compose {
+    /// The inner instance in its stored form.
+    fn finish(&self, inner: Erased) -> Erased {
+        match &self.binding {
+            Some((rewrap, caster)) => rewrap(inner, &**caster),
+            None => inner,
+        }
+    }
+
+    /// All synchronous.
+    fn in_sync(self, base: Base) -> Exec {
+        Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
+            let inner = match &base {
+                Base::Sync(f) => f(deps)?,
+                Base::Instance(v) => v.clone(),
+                Base::Target => deps.next_erased()?,
+                Base::Async(_) => unreachable!("composed async"),
+            };
+            let value = self.finish(inner);
+            let mut value = value;
+            for a in take(deps, self.k)? {
+                value = match a {
+                    Apply::Sync(f) => f(value, &*self.stored, self.own),
+                    Apply::Async(_) => unreachable!("composed async"),
+                };
+            }
+            Ok(value)
+        }))
+    }
+
+    /// An async factory or decorator on the way: the arguments are fetched
+    /// now, the rest is awaited.
+    fn in_async(self, base: Base) -> Exec {
+        let this = Arc::new(self);
+        Exec::AsyncFactory(Arc::new(move |deps: &mut Deps<'_>| {
+            let inner: Result<Erased, BoxFuture<'static, Result<Erased, ResolveError>>> =
+                match &base {
+                    Base::Sync(f) => Ok(f(deps)?),
+                    Base::Async(f) => Err(f(deps)?),
+                    Base::Instance(v) => Ok(v.clone()),
+                    Base::Target => Ok(deps.next_erased()?),
+                };
+            let applies = take(deps, this.k)?;
+            let this = this.clone();
+            Ok(Box::pin(async move {
+                let inner = match inner {
+                    Ok(v) => v,
+                    Err(fut) => fut.await?,
+                };
+                let mut value = this.finish(inner);
+                for a in applies {
+                    value = match a {
+                        Apply::Sync(f) => f(value, &*this.stored, this.own),
+                        Apply::Async(f) => f(value, &*this.stored, this.own).await,
+                    };
+                }
+                Ok(value)
+            }) as BoxFuture<'static, _>)
+        }) as Arc<ErasedAsyncFactory>)
+    }
 }
 
 /// A required edge to service `t`.
@@ -241,19 +303,6 @@ fn take(deps: &mut Deps<'_>, k: usize) -> Result<Vec<Apply>, ResolveError> {
             Ok(prepared.0.lock().take().expect(BUG))
         })
         .collect()
-}
-
-/// Applies the decorators, innermost first.
-fn apply(
-    applies: Vec<Apply>,
-    mut value: Erased,
-    caster: &(dyn Any + Send + Sync),
-    own: bool,
-) -> Erased {
-    for a in applies {
-        value = a(value, caster, own);
-    }
-    value
 }
 
 /// Links a decorator's declared dependencies, as `link` does a
