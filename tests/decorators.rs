@@ -698,3 +698,25 @@ async fn an_async_decorator_is_awaited_once_and_makes_the_service_async() {
     ));
     assert_eq!(m.send(), "logged(smtp)");
 }
+
+#[test]
+fn the_graph_export_draws_a_captive_path_through_a_decorator() {
+    let mut b = Container::builder();
+    b.scoped(|| Session).singleton(|| Repo).decorate(
+        |inner: Arc<Repo>, _s: Arc<Session>| -> Repo {
+            let _ = inner;
+            Repo
+        },
+    );
+    let err = b.build().unwrap_err();
+    let desc = b.describe();
+    let dot = desc.graph().with_problems(&err).to_dot();
+    assert!(dot.contains("decorated"), "{dot}");
+    // The decorator's dependency is an edge of the decorated service,
+    // marked as the captive path.
+    assert!(
+        dot.lines()
+            .any(|l| l.contains("->") && l.contains("T0001") && l.contains("#dc3545")),
+        "{dot}"
+    );
+}

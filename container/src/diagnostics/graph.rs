@@ -201,12 +201,12 @@ impl<'d> Diagram<'d> {
     }
 
     /// The row a path node stands for: the service itself, or the
-    /// implementation behind a binding or element.
+    /// implementation behind a binding or element, or the service a
+    /// decorator decorates.
     fn row_of(&self, node: &Node) -> Option<usize> {
-        self.desc
-            .rows
-            .iter()
-            .position(|r| r.service == *node || r.provides.contains(node))
+        self.desc.rows.iter().position(|r| {
+            r.service == *node || r.provides.contains(node) || r.decorators.contains(node)
+        })
     }
 
     fn scene(&self) -> Scene {
@@ -235,6 +235,8 @@ impl<'d> Diagram<'d> {
                 (r.async_disposer, "async disposer"),
                 (r.request_bound, "request-bound"),
                 (r.root, "root"),
+                (!r.decorators.is_empty(), "decorated"),
+                (r.on_start || r.on_stop, "lifecycle"),
             ] {
                 if on {
                     detail.push_str(", ");
