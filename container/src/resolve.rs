@@ -434,7 +434,7 @@ impl<'a> Ctx<'a> {
 
     fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
         let (idx, svc) = (fill.idx, fill.svc);
-        let _entered = fill.enter.clone().map(Actor::enter);
+        let _entered = fill.enter.as_ref().map(Actor::enter);
         let cx = self.building(svc);
         let mut rent = match svc.pool {
             Some(p) => Some(

@@ -57,8 +57,9 @@ impl<'a> Ctx<'a> {
                 None => cx.construct_async(svc).await.map(|v| (v, rent, true)),
             }
         };
+        let mut work = std::pin::pin!(work);
         let done = match fill.enter.take() {
-            Some(actor) => actor.scope(work).await,
+            Some(actor) => actor.polling(work.as_mut()).await,
             None => work.await,
         };
         match done {
