@@ -28,7 +28,6 @@ use crate::error::{ResolveError, ResolveErrorKind};
 use crate::inject::{Deps, Fast, Got, HandleSeed, Source};
 use crate::lifetime::Lifetime;
 use crate::node::Node;
-use crate::owner::Entry;
 use crate::plan::{Exec, Service};
 use crate::pool::Rent;
 use crate::scope::ScopeShared;
@@ -279,8 +278,10 @@ impl<'a> Ctx<'a> {
                 match svc.lifetime {
                     Lifetime::Singleton => self.root.singleton_created(idx, svc, &stored),
                     _ => {
-                        if let Some(scope) = self.scope {
-                            scope.owned.push_slot(svc.slot, idx);
+                        if let Some(scope) = self.scope
+                            && let Some(slots) = scope.slots()
+                        {
+                            scope.owned.push_slot(slots, svc.slot, idx);
                         }
                     }
                 }
@@ -291,13 +292,9 @@ impl<'a> Ctx<'a> {
                 // that created it (or the container, inside a singleton), so
                 // that its disposer is awaited with theirs.
                 if svc.disposer.is_some() {
-                    let entry = Entry::Transient {
-                        value: value.clone(),
-                        svc: idx,
-                    };
                     match self.scope {
-                        Some(scope) => scope.owned.entries.lock().push(entry),
-                        None => self.root.owned.entries.lock().push(entry),
+                        Some(scope) => scope.owned.push_transient(value.clone(), idx),
+                        None => self.root.owned.push_transient(value.clone(), idx),
                     }
                 }
                 value
@@ -416,7 +413,11 @@ impl<'a> Ctx<'a> {
         &self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
-        self.get(idx).map(crate::inject::cast::<T>)
+        // The hit converted in place: no `Result<Got>` to move around.
+        match self.hit(idx) {
+            Some(got) => Ok(crate::inject::cast::<T>(got)),
+            None => self.get_slow(idx).map(crate::inject::cast::<T>),
+        }
     }
 
     /// Resolves every element of collection `c`, in registration order.
