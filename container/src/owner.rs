@@ -82,7 +82,9 @@ impl Owned {
 
     /// Calls `f` with everything owned, newest first.
     pub(crate) fn newest_first(&self, slots: &[Slot], mut f: impl FnMut(Owning<'_>)) {
-        let transients = self.transients.lock();
+        // A snapshot (no allocation when there are none), so that no lock
+        // is held while `f` runs.
+        let transients = self.transients.lock().clone();
         let mut t = transients.len();
         let mut cur = self.head.load(Acquire);
         loop {
