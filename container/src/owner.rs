@@ -21,7 +21,11 @@ use crate::slot::Slot;
 pub(crate) enum Owning<'s> {
     /// The cached instance in slot `slot` (empty once taken), of service
     /// `svc`.
-    Slot { slot: u32, svc: u32 },
+    Slot {
+        #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+        slot: u32,
+        svc: u32,
+    },
     /// A transient with an async disposer, of service `svc`.
     Transient { value: &'s Erased, svc: u32 },
 }
