@@ -27,7 +27,11 @@ pub(crate) enum Owning<'s> {
         svc: u32,
     },
     /// A transient with an async disposer, of service `svc`.
-    Transient { value: &'s Erased, svc: u32 },
+    Transient {
+        #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+        value: &'s Erased,
+        svc: u32,
+    },
 }
 
 impl Owning<'_> {
