@@ -4,9 +4,9 @@
 //! The order is kept without a lock or an allocation per creation: each
 //! cached instance's [`Slot`] links to the slot filled before it (a
 //! lock-free stack of slot indices, pushed once per slot and walked from
-//! the newest), and carries a creation number. Transients with async
-//! disposers (rare: they have no slot) go to a locked list with creation
-//! numbers from the same counter, and the two are merged when walked.
+//! the newest). Transients with async disposers (rare: they have no slot)
+//! go to a locked list, each with the list's head when it was created, and
+//! are merged into the walk just before that slot.
 
 use std::sync::atomic::AtomicU32;
 use std::sync::atomic::Ordering::{Acquire, Relaxed, Release};
@@ -50,11 +50,48 @@ pub(crate) struct Owned {
     /// The slot filled last, as index + 1 (0: none); each slot links to the
     /// one filled before it.
     head: AtomicU32,
-    /// The last creation number given out (slots and transients alike).
-    next: AtomicU32,
-    /// Transients with async disposers: creation number, instance, service
-    /// (in creation-number order: numbered under the lock).
+    /// Transients with async disposers, in creation order: the list's head
+    /// when each was created (it is newer than that slot and older than
+    /// the next), the instance, its service.
     transients: Mutex<Vec<(u32, Erased, u32)>>,
+}
+
+/// One step of a walk, newest first.
+#[derive(Clone, Copy)]
+enum Item {
+    /// Slot index.
+    Slot(usize),
+    /// Index into the transients.
+    Transient(usize),
+}
+
+/// Walks a slot list from `head` (`prev(i)`: the link of slot `i`) merged
+/// with transients created after the slots in `afters`, newest first.
+/// Bounded by the number of slots, whatever the links say.
+fn walk(
+    head: u32,
+    len: usize,
+    prev: impl Fn(usize) -> u32,
+    afters: &[u32],
+    mut f: impl FnMut(Item),
+) {
+    let mut done = vec![false; afters.len()];
+    let mut cur = head;
+    for _ in 0..=len {
+        for (t, &after) in afters.iter().enumerate().rev() {
+            if !done[t] && (after == cur || cur == 0) {
+                done[t] = true;
+                f(Item::Transient(t));
+            }
+        }
+        match (cur as usize).checked_sub(1).filter(|&i| i < len) {
+            Some(i) => {
+                f(Item::Slot(i));
+                cur = prev(i);
+            }
+            None => break,
+        }
+    }
 }
 
 impl Owned {
@@ -66,8 +103,6 @@ impl Owned {
         };
         let link = &s.link;
         link.svc.store(svc, Relaxed);
-        link.order
-            .store(self.next.fetch_add(1, Relaxed).wrapping_add(1), Relaxed);
         let mut head = self.head.load(Relaxed);
         loop {
             link.prev.store(head, Relaxed);
@@ -84,8 +119,8 @@ impl Owned {
     /// Records a transient with an async disposer.
     pub(crate) fn push_transient(&self, value: Erased, svc: u32) {
         let mut transients = self.transients.lock();
-        let order = self.next.fetch_add(1, Relaxed).wrapping_add(1);
-        transients.push((order, value, svc));
+        let after = self.head.load(Acquire);
+        transients.push((after, value, svc));
     }
 
     /// Calls `f` with everything owned, newest first.
@@ -93,33 +128,33 @@ impl Owned {
         // A snapshot (no allocation when there are none), so that no lock
         // is held while `f` runs.
         let transients = self.transients.lock().clone();
-        let mut t = transients.len();
-        let mut cur = self.head.load(Acquire);
-        loop {
-            let slot = (cur as usize).checked_sub(1).filter(|&i| i < slots.len());
-            let tr = t.checked_sub(1);
-            match newer(
-                slot.map(|i| slots[i].link.order.load(Relaxed)),
-                tr.map(|i| transients[i].0),
-            ) {
-                Some(Newer::Slot) => {
-                    let i = slot.unwrap_or_default();
-                    let link = &slots[i].link;
-                    cur = link.prev.load(Relaxed);
-                    f(Owning::Slot {
-                        slot: i as u32,
-                        svc: link.svc.load(Relaxed),
-                    });
-                }
-                Some(Newer::Transient) => {
-                    let i = tr.unwrap_or_default();
-                    t = i;
-                    let (_, value, svc) = &transients[i];
-                    f(Owning::Transient { value, svc: *svc });
-                }
-                None => break,
+        let head = self.head.load(Acquire);
+        let prev = |i: usize| slots[i].link.prev.load(Relaxed);
+        if transients.is_empty() {
+            let mut cur = head;
+            for _ in 0..slots.len() {
+                let Some(i) = (cur as usize).checked_sub(1).filter(|&i| i < slots.len()) else {
+                    break;
+                };
+                f(Owning::Slot {
+                    slot: i as u32,
+                    svc: slots[i].link.svc.load(Relaxed),
+                });
+                cur = prev(i);
             }
+            return;
         }
+        let afters: Vec<u32> = transients.iter().map(|t| t.0).collect();
+        walk(head, slots.len(), prev, &afters, |item| match item {
+            Item::Slot(i) => f(Owning::Slot {
+                slot: i as u32,
+                svc: slots[i].link.svc.load(Relaxed),
+            }),
+            Item::Transient(t) => f(Owning::Transient {
+                value: &transients[t].1,
+                svc: transients[t].2,
+            }),
+        });
     }
 
     /// How many instances it owns.
@@ -148,45 +183,47 @@ impl Owned {
         plan: &Plan,
         mut give_back: impl FnMut(u32, Erased),
     ) {
-        let mut transients = std::mem::take(self.transients.get_mut());
-        let mut cur = std::mem::take(self.head.get_mut());
-        loop {
-            let slot = (cur as usize).checked_sub(1).filter(|&i| i < slots.len());
-            match newer(
-                slot.map(|i| *slots[i].link.order.get_mut()),
-                transients.last().map(|t| t.0),
-            ) {
-                Some(Newer::Slot) => {
-                    let s = &mut slots[slot.unwrap_or_default()];
-                    cur = *s.link.prev.get_mut();
-                    let svc = *s.link.svc.get_mut();
-                    if let Some(value) = s.take() {
-                        match plan.services.get(svc as usize) {
-                            Some(service) if service.pool.is_some() => give_back(svc, value),
-                            _ => drop(value),
-                        }
-                    }
+        let head = std::mem::take(self.head.get_mut());
+        let mut take_slot = |slots: &mut [Slot], i: usize| {
+            let svc = *slots[i].link.svc.get_mut();
+            if let Some(value) = slots[i].take() {
+                match plan.services.get(svc as usize) {
+                    Some(service) if service.pool.is_some() => give_back(svc, value),
+                    _ => drop(value),
                 }
-                Some(Newer::Transient) => drop(transients.pop()),
-                None => break,
+            }
+        };
+        if self.transients.get_mut().is_empty() {
+            let mut cur = head;
+            for _ in 0..slots.len() {
+                let Some(i) = (cur as usize).checked_sub(1).filter(|&i| i < slots.len()) else {
+                    break;
+                };
+                cur = *slots[i].link.prev.get_mut();
+                take_slot(slots, i);
+            }
+            return;
+        }
+        let taken = std::mem::take(self.transients.get_mut());
+        let afters: Vec<u32> = taken.iter().map(|t| t.0).collect();
+        let mut transients: Vec<Option<Erased>> = taken.into_iter().map(|t| Some(t.1)).collect();
+        // Rare (transients with async disposers): the order first, then
+        // the drops.
+        let mut order = Vec::new();
+        walk(
+            head,
+            slots.len(),
+            |i| slots[i].link.prev.load(Relaxed),
+            &afters,
+            |item| {
+                order.push(item);
+            },
+        );
+        for item in order {
+            match item {
+                Item::Slot(i) => take_slot(slots, i),
+                Item::Transient(t) => drop(transients[t].take()),
             }
         }
-    }
-}
-
-/// Which list holds the newer of the two next entries.
-enum Newer {
-    Slot,
-    Transient,
-}
-
-/// Compares the creation numbers of the next slot and the next transient
-/// (`None`: that list is exhausted); `None` when both are.
-fn newer(slot: Option<u32>, transient: Option<u32>) -> Option<Newer> {
-    match (slot, transient) {
-        (None, None) => None,
-        (Some(s), Some(t)) if t > s => Some(Newer::Transient),
-        (Some(_), _) => Some(Newer::Slot),
-        (None, Some(_)) => Some(Newer::Transient),
     }
 }

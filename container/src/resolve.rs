@@ -413,11 +413,22 @@ impl<'a> Ctx<'a> {
         &self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
-        // The hit converted in place: no `Result<Got>` to move around.
-        match self.hit(idx) {
-            Some(got) => Ok(crate::inject::cast::<T>(got)),
-            None => self.get_slow(idx).map(crate::inject::cast::<T>),
+        // A hit converted in place, without a `Got` in between.
+        let svc = self.service(idx);
+        match svc.lifetime {
+            Lifetime::Singleton => {
+                if let Some(t) = self.root.typed[svc.slot as usize].get() {
+                    return Ok(crate::inject::cast_typed::<T>(&**t));
+                }
+            }
+            Lifetime::Scoped | Lifetime::Pooled => {
+                if let Some(v) = self.scope.and_then(|s| s.cached(svc.slot)) {
+                    return Ok(crate::inject::cast_erased::<T>(v.clone(), &*svc.caster));
+                }
+            }
+            Lifetime::Transient => {}
         }
+        self.get_slow(idx).map(crate::inject::cast::<T>)
     }
 
     /// Resolves every element of collection `c`, in registration order.

@@ -51,8 +51,6 @@ pub(crate) struct Link {
     pub(crate) prev: AtomicU32,
     /// The service whose instance it holds.
     pub(crate) svc: AtomicU32,
-    /// Its creation number in the owner.
-    pub(crate) order: AtomicU32,
 }
 
 /// What a claim found.
