@@ -167,7 +167,9 @@ impl Owned {
     /// How many owned instances have an async disposer that disposing this
     /// owner would run (and that does not run if it is only dropped).
     pub(crate) fn pending_async_disposers(&mut self, slots: &[Slot], plan: &Plan) -> usize {
-        if *self.head.get_mut() == 0 && self.transients.get_mut().is_empty() {
+        if !plan.owners_dispose
+            || (*self.head.get_mut() == 0 && self.transients.get_mut().is_empty())
+        {
             return 0;
         }
         let mut n = 0;
