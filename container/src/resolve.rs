@@ -383,19 +383,36 @@ impl<'a> Ctx<'a> {
     fn get_slow(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         let svc = self.service(idx);
         if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
-            let started = crate::trace::start();
-            return match self.construct(svc) {
-                Ok(v) => {
-                    crate::trace::created(self, svc, started, true);
-                    Ok(Got::Erased(v, &*svc.caster))
-                }
-                Err(e) => {
-                    let e = e.within(svc.node);
-                    crate::trace::failed(self, &svc.node, &e);
-                    Err(e)
-                }
-            };
+            self.transient(svc)
+        } else {
+            self.get_cached(idx)
         }
+    }
+
+    /// Builds a plain transient: it claims nothing, no owner keeps it.
+    #[inline(always)]
+    fn transient(&self, svc: &'a Service) -> Result<Got<'a>, ResolveError> {
+        let started = crate::trace::start();
+        match self.construct(svc) {
+            Ok(v) => {
+                crate::trace::created(self, svc, started, true);
+                Ok(Got::Erased(v, &*svc.caster))
+            }
+            Err(e) => Err(self.transient_failed(svc, e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn transient_failed(&self, svc: &Service, e: ResolveError) -> ResolveError {
+        let e = e.within(svc.node);
+        crate::trace::failed(self, &svc.node, &e);
+        e
+    }
+
+    /// Everything but a plain transient: the lookup loop.
+    #[inline(never)]
+    fn get_cached(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         loop {
             match self.lookup(idx)? {
                 Step::Hit(got) => return Ok(got),
