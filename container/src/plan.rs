@@ -127,6 +127,9 @@ pub(crate) struct Plan {
     /// their first hook.
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) lifecycle: Vec<LifeHooks>,
+    /// Whether any service is [`disposed_by_owner`](Plan::disposed_by_owner)
+    /// (if not, a dropped scope has nothing to report).
+    pub(crate) owners_dispose: bool,
 }
 
 impl Plan {
