@@ -631,10 +631,13 @@ fn a_decorated_pooled_service_is_rented_decorated_and_reset_decorated() {
     assert_eq!(*resets.lock(), [vec!["pooled", "decorated"]]);
 }
 
+trait Marker: Send + Sync {}
+impl Marker for Repo {}
+
 #[test]
-fn a_decorator_returning_an_arc_of_a_sized_service_is_refused_with_the_fix() {
+fn a_decorator_returning_an_arc_of_a_bound_sized_service_is_refused_with_the_fix() {
     let mut b = Container::builder();
-    b.singleton(|| Repo);
+    b.singleton(|| Repo).bind::<dyn Marker, Repo>(|r| r);
     let l_decorator = line!() + 1;
     b.decorate(|inner: Arc<Repo>| -> Arc<Repo> { inner });
     let problems = problems(&b);
@@ -643,6 +646,49 @@ fn a_decorator_returning_an_arc_of_a_sized_service_is_refused_with_the_fix() {
     };
     assert_eq!(node.site().line(), l_decorator);
     assert!(reason.contains("return the decorated"), "{reason}");
+
+    // Nothing serves it through a binding: returning the `Arc` is fine.
+    let c = Container::builder()
+        .singleton(|| Text {
+            layers: vec!["base"],
+        })
+        .decorate(|inner: Arc<Text>| -> Arc<Text> { Arc::new(wrap(&inner, "arc")) })
+        .decorate(|inner: Arc<Text>| wrap(&inner, "own"))
+        .build()
+        .unwrap();
+    let t = c.resolve::<Text>().unwrap();
+    assert_eq!(t.layers, ["base", "arc", "own"]);
+    assert!(Arc::ptr_eq(&t, &c.resolve::<Text>().unwrap()));
+}
+
+#[test]
+fn a_trait_object_instance_is_decorated_in_a_test_kernel_too() {
+    struct Fake;
+    impl Mailer for Fake {
+        fn send(&self) -> String {
+            "fake".into()
+        }
+    }
+    let decorated = Calls::new();
+    let base = mailer_wiring(Lifetime::Singleton, &decorated);
+    let c = base
+        .clone()
+        .replacing(|b| {
+            b.bind_instance::<dyn Mailer>(Arc::new(Fake));
+        })
+        .build()
+        .unwrap();
+    let m = c.resolve::<dyn Mailer>().unwrap();
+    assert_eq!(m.send(), "logged(fake)");
+    assert!(Arc::ptr_eq(&m, &c.resolve::<Newsletter>().unwrap().mailer));
+
+    let mut kernel = TestKernel::new(base);
+    kernel.replace(|b| {
+        b.bind_instance::<dyn Mailer>(Arc::new(Fake));
+    });
+    let c = kernel.build().unwrap();
+    assert_eq!(c.resolve::<dyn Mailer>().unwrap().send(), "logged(fake)");
+    kernel.assert_all_overrides_used();
 }
 
 #[tokio::test]

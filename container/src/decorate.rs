@@ -250,9 +250,19 @@ impl ContainerBuilder {
     ///   decorate it before [`Scope::provide`](crate::Scope::provide)); an
     ///   [`instance`](Self::instance) can (the decorated value is made on
     ///   first use, once).
+    /// - Decorators follow the type, not a registration: a replacement
+    ///   ([`replacing`](Self::replacing), a test kernel's `replace`) is
+    ///   decorated like what it replaces. A collection
+    ///   (`Vec<Arc<dyn Trait>>`) is decorated through each element's
+    ///   implementation type, not through the trait.
+    /// - `T` is the type of the decorator's first argument, `Arc<T>`
+    ///   (annotate it: `|inner: Arc<dyn Mailer>, ..|`).
     /// - A sized service is decorated by a decorator returning `T`; a
-    ///   `dyn Trait` binding by one returning `Arc<dyn Trait>` (annotate
-    ///   the closure's return type). The decorated binding is then one
+    ///   `dyn Trait` (a binding, or a `bind_instance`) by one returning
+    ///   `Arc<dyn Trait>` (annotate the closure's return type). Returning
+    ///   `Arc<T>` for a sized `T` works too, unless bindings or collection
+    ///   elements serve `T` ([`Misconfigured`](crate::Problem::Misconfigured):
+    ///   return `T`). The decorated binding is then one
     ///   instance per instance of its implementation (one per container or
     ///   per scope, with the implementation's lifetime).
     /// - An async decorator: `decorate_async` (feature `tokio`). A service

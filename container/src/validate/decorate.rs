@@ -62,7 +62,7 @@ pub(super) fn decorate(
             }
             continue;
         };
-        if let Some(reason) = refusal(&linked.services[i as usize], &of) {
+        if let Some(reason) = refusal(linked, i, &of) {
             for d in &of {
                 problems.push(Problem::Misconfigured {
                     node: d.node,
@@ -96,7 +96,8 @@ pub(super) fn decorate(
 }
 
 /// Why the service cannot be decorated by `of`, if it cannot.
-fn refusal(svc: &Service, of: &[&Decorator]) -> Option<String> {
+fn refusal(linked: &Linked, i: u32, of: &[&Decorator]) -> Option<String> {
+    let svc = &linked.services[i as usize];
     let name = of[0].key.name;
     match svc.exec {
         Exec::Supplied => Some(format!(
@@ -111,13 +112,28 @@ fn refusal(svc: &Service, of: &[&Decorator]) -> Option<String> {
         )),
         Exec::Forward(_) => None,
         _ if svc.node.role == Role::Binding => None,
-        _ if of.iter().any(|d| !d.own) => Some(format!(
-            "the decorator returns `Arc<{name}>`, but `{name}` is registered as its own type: \
-             return the decorated `{name}` itself (returning `Arc<..>` is for decorating a \
-             `dyn Trait` binding)"
+        // Returning `Arc<T>` stores the service boxed (`Arc<Arc<T>>`),
+        // which the bindings and elements that serve it could not convert.
+        _ if of.iter().any(|d| !d.own) && forwarded_to(linked, i) => Some(format!(
+            "the decorator returns `Arc<{name}>`, but bindings or collection elements serve \
+             `{name}` as its own type: return the decorated `{name}` itself (returning \
+             `Arc<..>` is for decorating a `dyn Trait`)"
         )),
         _ => None,
     }
+}
+
+/// Whether a binding or collection element serves service `i` (directly,
+/// or as a test kernel's tracked binding: a factory of its one target).
+fn forwarded_to(linked: &Linked, i: u32) -> bool {
+    linked.services.iter().any(|s| match s.exec {
+        Exec::Forward(t) => t == i,
+        _ if matches!(s.node.role, Role::Binding | Role::Element) => matches!(
+            linked.edges.get(s.edges.start as usize),
+            Some(Edge { target: Target::Service(t), .. }) if *t == i
+        ),
+        _ => false,
+    })
 }
 
 /// Makes service `i` create its instance as registered, then apply the
@@ -160,13 +176,20 @@ fn wrap(i: u32, of: &[&Decorator], entries: &[u32], linked: &mut Linked) {
         Exec::Forward(_) => Base::Target,
         Exec::Supplied => unreachable!("refused above"),
     };
-    let binding = target_lifetime.map(|l| {
-        // A decorated binding is a service of its own, stored as an
-        // `Arc<Arc<dyn Trait>>`, with its implementation's lifetime.
+    // A decorated binding, or a service decorated into an `Arc<T>` (a
+    // trait object registered with `bind_instance`), is stored boxed: as an
+    // `Arc<Arc<T>>`, its inner instance converted through its own caster.
+    let boxed_storage = target_lifetime.is_some() || of.iter().any(|d| !d.own);
+    let binding = boxed_storage.then(|| {
         let boxed = of[0].boxed;
         let convert = (boxed.rewrap, svc.caster.clone());
         svc.caster = (boxed.caster)();
         svc.typer = boxed.typer;
+        convert
+    });
+    // A decorated binding is a service of its own, with its
+    // implementation's lifetime.
+    if let Some(l) = target_lifetime {
         svc.lifetime = match l {
             Lifetime::Pooled => Lifetime::Scoped,
             l => l,
@@ -182,8 +205,7 @@ fn wrap(i: u32, of: &[&Decorator], entries: &[u32], linked: &mut Linked) {
             }
             Lifetime::Transient => 0,
         };
-        convert
-    });
+    }
     let compose = Compose {
         k,
         own: binding.is_none(),
@@ -213,8 +235,8 @@ struct Compose {
     k: usize,
     /// Whether the service is stored as its own type.
     own: bool,
-    /// For a binding: converts its target into the stored form, through
-    /// the binding's own caster.
+    /// For boxed storage: converts the inner instance into the stored
+    /// form, through the service's (or binding's) own caster.
     binding: Option<(Rewrap, Arc<dyn Any + Send + Sync>)>,
     /// The caster of the stored form.
     stored: Arc<dyn Any + Send + Sync>,
