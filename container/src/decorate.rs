@@ -23,8 +23,9 @@ use crate::node::{Node, Role};
 
 /// What a decorator returns, for the service type `T` it decorates: `T`
 /// itself (for a service registered with a factory or `instance`), or an
-/// `Arc<T>` (for a trait binding, where `T` is `dyn Trait`: return
-/// `Arc::new(Wrapper { .. })` from a closure annotated `-> Arc<dyn Trait>`).
+/// `Arc<T>` (for a `dyn Trait`, bound with `bind` or `bind_instance`:
+/// return `Arc::new(Wrapper { .. })` from a closure annotated
+/// `-> Arc<dyn Trait>`).
 ///
 /// Sealed: implemented for `T` and for `Arc<T>` only.
 pub trait Decorated<T: ?Sized>: sealed::Output<T> + Send + 'static {
@@ -103,11 +104,10 @@ pub trait DecoratorFn<M>: sealed::Sealed<M> + Send + Sync + 'static {
     /// Fetches the decorator's own dependencies; the returned closure
     /// applies it to the inner instance.
     #[doc(hidden)]
-    #[allow(clippy::type_complexity)]
     fn prepare(
         this: &Arc<Self>,
         deps: &mut Deps<'_>,
-    ) -> Result<Box<dyn FnOnce(Arc<Self::Target>) -> Self::Output + Send>, ResolveError>;
+    ) -> Result<Prepared<Self::Target, Self::Output>, ResolveError>;
 }
 
 macro_rules! impl_decorator_fn {
@@ -139,7 +139,7 @@ macro_rules! impl_decorator_fn {
             fn prepare(
                 this: &Arc<Self>,
                 deps: &mut Deps<'_>,
-            ) -> Result<Box<dyn FnOnce(Arc<T>) -> R + Send>, ResolveError> {
+            ) -> Result<Prepared<T, R>, ResolveError> {
                 $(let $A = $A::fetch(deps)?;)*
                 let this = Arc::clone(this);
                 Ok(Box::new(move |inner| this(inner, $($A),*)))
@@ -155,18 +155,22 @@ crate::macros::all_tuples!(impl_decorator_fn);
 /// service is stored as its own type, returns the decorated instance (or,
 /// for an async decorator, the future of it).
 pub(crate) enum Apply {
-    Sync(Box<dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> Erased + Send>),
+    Sync(SyncApply),
     #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    Async(
-        Box<
-            dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> BoxFuture<'static, Erased> + Send,
-        >,
-    ),
+    Async(AsyncApply),
 }
+
+type SyncApply = Box<dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> Erased + Send>;
+type AsyncApply =
+    Box<dyn FnOnce(Erased, &(dyn Any + Send + Sync), bool) -> BoxFuture<'static, Erased> + Send>;
+
+/// A decorator with its own dependencies fetched, applied to the inner
+/// instance by the call. Used by [`DecoratorFn`]; you never name it.
+pub type Prepared<T, O> = Box<dyn FnOnce(Arc<T>) -> O + Send>;
 
 /// The instance of a decorator's plan entry: its application, taken once by
 /// the decorated service's factory.
-pub(crate) struct Prepared(pub(crate) Mutex<Option<Apply>>);
+pub(crate) struct Application(pub(crate) Mutex<Option<Apply>>);
 
 /// A decorator, as recorded by the builder.
 #[derive(Clone)]
@@ -184,7 +188,7 @@ pub(crate) struct Decorator {
     pub(crate) own: bool,
     /// Whether it is async (`decorate_async`).
     pub(crate) is_async: bool,
-    /// Fetches its dependencies; returns a [`Prepared`], erased.
+    /// Fetches its dependencies; returns an [`Application`], erased.
     pub(crate) prepare: Arc<ErasedFactory>,
     /// How a decorated binding of `T` is stored: an `Arc<Arc<T>>`.
     pub(crate) boxed: Boxed,
@@ -362,7 +366,7 @@ impl ContainerBuilder {
         decorator: F,
         own: bool,
         is_async: bool,
-        erase: fn(Box<dyn FnOnce(Arc<F::Target>) -> F::Output + Send>) -> Apply,
+        erase: fn(Prepared<F::Target, F::Output>) -> Apply,
     ) -> &mut Self
     where
         F: DecoratorFn<M>,
@@ -373,7 +377,7 @@ impl ContainerBuilder {
         let f = Arc::new(decorator);
         let prepare: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
             let apply = erase(F::prepare(&f, deps)?);
-            Ok(Arc::new(Prepared(Mutex::new(Some(apply)))) as Erased)
+            Ok(Arc::new(Application(Mutex::new(Some(apply)))) as Erased)
         });
         self.decorators.push(Decorator {
             key,

@@ -46,7 +46,7 @@ pub trait AsyncDispose: Send + Sync + 'static {
     fn dispose(&self) -> impl Future<Output = anyhow::Result<()>> + Send;
 }
 
-/// Why one disposer did not complete.
+/// Why one disposer (or start or stop hook) did not complete.
 #[derive(Debug)]
 #[non_exhaustive]
 pub enum DisposeFailureKind {

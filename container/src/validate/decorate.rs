@@ -12,7 +12,7 @@
 use std::any::{Any, TypeId};
 use std::sync::Arc;
 
-use crate::decorate::{Apply, Decorator, Prepared};
+use crate::decorate::{Application, Apply, Decorator};
 use crate::erased::{BoxFuture, Erased};
 use crate::error::{DependencyKind, Problem, ResolveError};
 use crate::factory::{ErasedAsyncFactory, ErasedFactory, typed_none};
@@ -321,7 +321,7 @@ fn take(deps: &mut Deps<'_>, k: usize) -> Result<Vec<Apply>, ResolveError> {
     const BUG: &str = "tenure bug: a decorator entry that did not make its application";
     (0..k)
         .map(|_| {
-            let prepared = deps.next_erased()?.downcast::<Prepared>().expect(BUG);
+            let prepared = deps.next_erased()?.downcast::<Application>().expect(BUG);
             Ok(prepared.0.lock().take().expect(BUG))
         })
         .collect()
