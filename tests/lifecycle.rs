@@ -515,6 +515,25 @@ struct Derived {
     log: Arc<Log>,
 }
 
+#[derive(Injectable)]
+#[injectable(singleton, on_start = Hooked::up, on_stop = Hooked::down)]
+struct Hooked {
+    log: Arc<Log>,
+    _derived: Arc<Derived>,
+}
+
+impl Hooked {
+    async fn up(self: Arc<Self>) -> anyhow::Result<()> {
+        self.log.push("hooked up");
+        Ok(())
+    }
+
+    async fn down(self: Arc<Self>) -> Result<(), std::io::Error> {
+        self.log.push("hooked down");
+        Ok(())
+    }
+}
+
 #[tokio::test]
 async fn a_derived_singleton_has_a_lifecycle() {
     let log = Arc::new(Log::default());
@@ -534,6 +553,38 @@ async fn a_derived_singleton_has_a_lifecycle() {
     c.start().await.unwrap();
     c.shutdown().await.unwrap();
     assert_eq!(log.take(), ["derived up", "derived down"]);
+
+    // The hooks declared on the struct, with the site of `add`.
+    let mut b = Container::builder();
+    b.instance_arc(log.clone()).add::<Derived>();
+    let l_add = line!() + 1;
+    b.add::<Hooked>();
+    let c = b.build().unwrap();
+    let row_site = c.describe().get::<Hooked>().unwrap().service.site().line();
+    assert_eq!(row_site, l_add);
+    assert!(c.describe().get::<Hooked>().unwrap().on_start);
+    c.start().await.unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(log.take(), ["hooked up", "hooked down"]);
+
+    // A derived singleton registered as scoped: its hooks are refused at
+    // `build`, at the `add_as` site.
+    let mut b = Container::builder();
+    b.instance_arc(log.clone()).add::<Derived>();
+    let l_add = line!() + 1;
+    b.add_as::<Hooked>(tenure::Lifetime::Scoped);
+    let problems = b.build().unwrap_err().into_problems();
+    assert_eq!(problems.len(), 2, "{problems:?}");
+    for p in &problems {
+        let Problem::Misconfigured { node, reason } = p else {
+            panic!("expected misconfigurations, got {p}");
+        };
+        assert_eq!(node.site().line(), l_add);
+        assert!(
+            reason.contains("only singletons have a lifecycle"),
+            "{reason}"
+        );
+    }
 }
 
 #[tokio::test]

@@ -52,6 +52,10 @@ pub struct Attrs {
     pub async_dispose: Option<Ident>,
     /// `request_bound`: mark the service request-bound (every time given).
     pub request_bound: Vec<Ident>,
+    /// `on_start = path` / `on_stop = path`: lifecycle hooks (every time
+    /// given).
+    pub on_start: Vec<(Ident, ExprPath)>,
+    pub on_stop: Vec<(Ident, ExprPath)>,
 }
 
 /// Where a field's value comes from, when it is not injected.
@@ -76,7 +80,8 @@ pub struct FieldAttrs {
 
 const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
                            `collect = dyn Trait`, `constructor = path`, `try_constructor = path`, \
-                           `async_dispose`, `request_bound` or `crate = path`";
+                           `async_dispose`, `request_bound`, `on_start = path`, `on_stop = path` \
+                           or `crate = path`";
 
 const FIELD_KEYS: &str = "`default`, `with = path` or `checked_at_build`";
 
@@ -110,6 +115,8 @@ pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
                 "collect" => out.collects.push(meta.value()?.parse()?),
                 "async_dispose" => out.async_dispose = Some(key),
                 "request_bound" => out.request_bound.push(key),
+                "on_start" => out.on_start.push((key, path_value(meta.value()?)?)),
+                "on_stop" => out.on_stop.push((key, path_value(meta.value()?)?)),
                 "constructor" | "try_constructor" => {
                     let path = path_value(meta.value()?)?;
                     let fallible = key == "try_constructor";

@@ -145,6 +145,19 @@ fn expand(input: &Input<'_>) -> TokenStream {
         }
     });
 
+    // `on_start = path` / `on_stop = path`: lifecycle hooks, `path(Arc<Self>)`.
+    let lifecycle = [
+        (input.attrs.on_start.first(), quote!(on_start)),
+        (input.attrs.on_stop.first(), quote!(on_stop)),
+    ]
+    .into_iter()
+    .filter_map(|(hook, method)| {
+        let (key, path) = hook?;
+        Some(quote_spanned! {key.span()=>
+            __builder.#method(|__service: ::std::sync::Arc<Self>| #path(__service));
+        })
+    });
+
     // A non-generic struct is checked where it is defined (by `cargo check`
     // too), in a constant of its own; `CHECK` is then empty. A generic
     // struct is checked where `add::<T>()` names its parameters, through
@@ -203,6 +216,7 @@ fn expand(input: &Input<'_>) -> TokenStream {
                 #(#provide)*
                 #async_dispose
                 #request_bound
+                #(#lifecycle)*
             }
         }
         #run_check

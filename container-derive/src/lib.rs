@@ -49,6 +49,7 @@ use syn::{DeriveInput, parse_macro_input};
 /// | `constructor = path` | built by `path(dep, ..) -> Self`, whose arguments are the dependencies |
 /// | `try_constructor = path` | the same, returning `Result<Self, E>`; an `Err` reaches `resolve` |
 /// | `async_dispose` | the type implements `tenure::AsyncDispose` (feature `tokio`), registered as its async disposer |
+/// | `on_start = path`, `on_stop = path` | a singleton's start and stop hooks (feature `tokio`): `path(Arc<Self>)` returns a future of `Result<(), E>` (see `ContainerBuilder::on_start`) |
 /// | `crate = path` | where `tenure` is, if it is renamed or re-exported |
 ///
 /// Field attribute `#[inject(..)]` (not allowed with a constructor):

@@ -68,6 +68,25 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
         );
     }
 
+    for (kind, hooks) in [("on_start", &attrs.on_start), ("on_stop", &attrs.on_stop)] {
+        for (key, _) in hooks.iter().skip(1) {
+            cx.error_spanned_by(key, format!("`{kind}` is given twice"));
+        }
+        if let (Some((key, _)), [(lifetime, _), ..]) = (hooks.first(), attrs.lifetimes.as_slice())
+            && *lifetime != crate::attr::Lifetime::Singleton
+        {
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "`{name}` is {}: only singletons have a lifecycle (started once by \
+                     `Container::start`, stopped once by `shutdown`). Make it a `singleton`, or \
+                     move `{kind}` to the singleton that owns the work",
+                    lifetime.name()
+                ),
+            );
+        }
+    }
+
     for c in attrs.constructors.iter().skip(1) {
         cx.error_spanned_by(
             &c.key,

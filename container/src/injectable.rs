@@ -45,6 +45,7 @@ use crate::{ContainerBuilder, Lifetime};
 /// | `constructor = path` | built by `path(dep, ..) -> Self`, whose arguments are the dependencies, instead of field by field |
 /// | `try_constructor = path` | the same, with `path(dep, ..) -> Result<Self, E>`; an `Err` reaches `resolve` as the error's source |
 /// | `async_dispose` | the type implements [`AsyncDispose`](crate::AsyncDispose) (feature `tokio`), registered as its async disposer |
+/// | `on_start = path`, `on_stop = path` | a singleton's start and stop hooks (feature `tokio`; see `ContainerBuilder::on_start`): `path(Arc<Self>)` returns a future of `Result<(), E>`; on another lifetime, a compile error |
 /// | `request_bound` | the service carries one request's state: marked with [`request_bound`](ContainerBuilder::request_bound), so a singleton or pooled service that could keep it is lint `L0003`; not on a singleton |
 /// | `crate = path` | where `tenure` is, when it is renamed or re-exported |
 ///
