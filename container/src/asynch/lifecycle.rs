@@ -334,7 +334,8 @@ impl Container {
     /// `start` runs once per container: a second call (even after a failed
     /// start) is [`AlreadyStarted`](StartErrorKind::AlreadyStarted), and a
     /// call once `shutdown` has begun is
-    /// [`ShutDown`](StartErrorKind::ShutDown).
+    /// [`ShutDown`](StartErrorKind::ShutDown). Needs a Tokio runtime with
+    /// the time driver (`#[tokio::main]` has it), for the timeouts.
     ///
     /// **Relation to warm-up and disposal.**
     /// [`warm_up_async`](Container::warm_up_async) creates every singleton
