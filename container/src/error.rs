@@ -27,6 +27,13 @@ pub enum DependencyKind {
 
 impl DependencyKind {
     pub(crate) fn wrap(self, name: &str) -> String {
+        if crate::key::is_self_named(name) {
+            // `Keyed<K, T>` and `FactoryWith<A, T>` are taken as themselves.
+            return match self {
+                DependencyKind::Optional => format!("Option<{name}>"),
+                _ => name.to_owned(),
+            };
+        }
         match self {
             DependencyKind::Required => format!("Arc<{name}>"),
             DependencyKind::Optional => format!("Option<Arc<{name}>>"),

@@ -511,6 +511,9 @@ pub mod private {
     // The handles' impls (`Lazy`, `Factory`, `ScopeFactory`) are in
     // `handles`, beside the types (a later layer).
 
+    // A keyed field's form, beside `Keyed`.
+    pub use crate::keyed::KeyedField;
+
     macro_rules! impl_field_tuple {
         ($($A:ident),*) => {
             #[diagnostic::do_not_recommend]

@@ -195,7 +195,9 @@ mod builder;
 mod factory;
 mod inject;
 mod injectable;
+mod keyed;
 mod module;
+mod with_args;
 // 3. plan
 mod plan;
 // 4. validation
@@ -203,7 +205,9 @@ mod validate;
 // 5. runtime
 mod census;
 mod container;
+mod create_with;
 mod handles;
+mod keyed_resolve;
 mod owner;
 mod pool;
 mod resolve;
@@ -234,12 +238,14 @@ pub use factory::{FactoryFn, FactoryResult};
 pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use injectable::Injectable;
+pub use keyed::{Keyed, KeyedBuilder};
 pub use lifetime::Lifetime;
 pub use lint::{Level, Lint, Warning};
 pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
 pub use scope::Scope;
+pub use with_args::{ArgFactoryFn, FactoryWith};
 
 /// `#[derive(Injectable)]`: see [`Injectable`] and the README section
 /// "Deriving `Injectable`". Feature `derive` (on by default).
