@@ -692,8 +692,9 @@ impl fmt::Display for ResolveError {
             )?,
             ResolveErrorKind::WrongContainer => write!(
                 f,
-                "`Factory<{name}>` was given a scope of another container; pass a scope of the \
-                 container that created the handle"
+                "`{}` was given a scope of another container; pass a scope of the \
+                 container that created the handle",
+                DependencyKind::Factory.wrap(name)
             )?,
         }
         if path.len() > 1 {
