@@ -164,10 +164,10 @@
 //! | layer | modules | what it holds |
 //! |---|---|---|
 //! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `lint`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, lints and their warnings, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
-//! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
+//! | 2. registration | `inject`, `factory`, `builder`, `module`, `injectable`, `keyed`, `with_args` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory; keyed services and registrations with runtime arguments (their types, declarations and registration) |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
-//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
+//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `create_with`, `keyed_resolve`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal |
 //! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
 //! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
