@@ -223,6 +223,30 @@ impl fmt::Display for Problem {
                         "\n{IND}Factories return the service itself (`T`), not `Arc<T>`: \
                          the container wraps it. Depend on `Arc<T>`."
                     )?;
+                } else if let Some((k, t)) = dependency
+                    .strip_prefix(crate::key::KEYED_PREFIX)
+                    .and_then(crate::key::split_pair)
+                {
+                    let dyn_ = if t.starts_with("dyn ") { "dyn " } else { "" };
+                    let (k, t) = (crate::key::short_name(k), crate::key::short_name(t));
+                    let t = format!("{dyn_}{t}");
+                    write!(
+                        f,
+                        "\n{IND}Register `{t}` under the key (e.g. \
+                         `.keyed::<{k}>().singleton(|| ...)`, or `.keyed::<{k}>().bind::<{t}, \
+                         Impl>(|s| s)` for a trait), or take `Option<Keyed<{k}, {t}>>` if it is \
+                         optional."
+                    )?;
+                } else if let Some((a, t)) = dependency
+                    .strip_prefix(crate::key::WITH_ARGS_PREFIX)
+                    .and_then(crate::key::split_pair)
+                {
+                    let (a, t) = (crate::key::short_name(a), crate::key::short_name(t));
+                    write!(
+                        f,
+                        "\n{IND}Register `{t}` with its argument: \
+                         `.transient_with(|args: {a}, ..| -> {t} {{ ... }})`."
+                    )?;
                 } else {
                     write!(
                         f,

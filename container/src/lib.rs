@@ -70,7 +70,9 @@
 //! type: `Arc<T>` (required; `T` may be `dyn Trait`, bound with
 //! [`bind`](ContainerBuilder::bind)), `Option<Arc<T>>`, `Vec<Arc<T>>`
 //! (every element added with [`collect`](ContainerBuilder::collect), in
-//! registration order), [`Lazy<T>`], [`Factory<T>`], [`ScopeFactory`].
+//! registration order), [`Lazy<T>`], [`Factory<T>`], [`ScopeFactory`],
+//! [`Keyed<K, T>`](Keyed) (the `T` registered under the key `K`),
+//! [`FactoryWith<A, T>`](FactoryWith) (creates `T` from a runtime argument).
 //! Fallible factories (`try_singleton`, ...) return `Result<T, E>` with
 //! `E: Into<anyhow::Error>`; the error reaches the caller of `resolve` as
 //! the [`source`](std::error::Error::source) of a [`ResolveError`].
@@ -104,6 +106,14 @@
 //!   [`Container::leak_report`] names the scoped and transient instances
 //!   that outlived their scope; [`Container::instance_report`] counts
 //!   instances per service.
+//! - **Two of one type** (a primary and a replica database, two HTTP
+//!   clients): `.keyed::<Primary>().singleton(|| Db::primary())`, then take
+//!   [`Keyed<Primary, Db>`](Keyed) (or `#[inject(key = Primary)] db: Arc<Db>`)
+//!   and [`Container::resolve_keyed`]; every rule applies per (key, type).
+//! - **A service made from a caller's value** (a job per user id):
+//!   `.transient_with(|id: UserId, repo: Arc<Repo>| Job::new(id, repo))`,
+//!   then take [`FactoryWith<UserId, Job>`](FactoryWith) and call
+//!   `create(&scope, id)`; it holds nothing, like [`Factory<T>`].
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
@@ -137,6 +147,8 @@
 //! | all problems at once, with file:line | yes | n/a | first only | compile errors | first only |
 //! | scoped / pooled lifetimes | yes / yes | by hand | yes / no | no / no | yes / no |
 //! | async factories and disposal | yes | by hand | async feature | no | disposal only |
+//! | keyed services | type keys ([`Keyed`]), every check per (key, type) | by hand | type keys (`KeyedRef`) | no | object keys (.NET 8) |
+//! | factories with runtime arguments | [`FactoryWith`], validated like transients, created in the caller's scope | closures | no | parameters fixed when the module is built | `ActivatorUtilities`, unvalidated |
 //! | `unsafe` | none (`forbid`) | none | some | none | n/a |
 //!
 //! # FAQ
