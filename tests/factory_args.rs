@@ -17,6 +17,14 @@ use tenure::{
 
 const F: &str = file!();
 
+/// The error of a result expected to fail (`T` need not be `Debug`).
+fn fails<T, E>(r: Result<T, E>) -> E {
+    match r {
+        Ok(_) => panic!("expected an error"),
+        Err(e) => e,
+    }
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 struct UserId(u64);
 
@@ -91,11 +99,7 @@ fn a_singleton_creates_jobs_with_arguments_in_the_callers_scopes() {
 fn without_a_scope_a_scoped_dependency_is_the_usual_scoped_from_root_error() {
     let c = wiring(&Probe::new()).build().unwrap();
     let scheduler = c.resolve::<Scheduler>().unwrap();
-    let err = scheduler
-        .jobs
-        .create_unscoped(UserId(1))
-        .err()
-        .expect("an error");
+    let err = fails(scheduler.jobs.create_unscoped(UserId(1)));
     assert!(
         matches!(err.kind(), ResolveErrorKind::ScopedFromRoot),
         "{err}"
@@ -114,10 +118,7 @@ fn without_a_scope_a_scoped_dependency_is_the_usual_scoped_from_root_error() {
     let plain = holder.0.create_unscoped(4).unwrap();
     assert_eq!((plain.0, plain.1.queue), (4, "q"));
     // The handle is not a service of its own: it is only injected.
-    let err = c
-        .resolve::<FactoryWith<u64, Plain>>()
-        .err()
-        .expect("an error");
+    let err = fails(c.resolve::<FactoryWith<u64, Plain>>());
     assert!(
         matches!(err.kind(), ResolveErrorKind::NotRegistered { .. }),
         "{err}"
@@ -130,7 +131,7 @@ struct Holder<A: 'static, T: 'static>(FactoryWith<A, T>);
 #[test]
 fn resolving_the_type_without_its_argument_says_to_use_the_handle() {
     let c = wiring(&Probe::new()).build().unwrap();
-    let err = c.scope().resolve::<Job>().err().expect("an error");
+    let err = fails(c.scope().resolve::<Job>());
     assert!(matches!(err.kind(), ResolveErrorKind::NotRegistered { .. }));
     let msg = err.to_string();
     assert!(
@@ -145,7 +146,7 @@ fn resolving_the_type_without_its_argument_says_to_use_the_handle() {
     let mut b = wiring(&Probe::new());
     let l_user = line!() + 1;
     b.transient(|_job: Arc<Job>| 0u8);
-    let err = b.build().err().expect("an error");
+    let err = fails(b.build());
     let [
         Problem::Missing {
             requester,
@@ -175,7 +176,7 @@ fn a_missing_dependency_of_the_argument_factory_names_it_and_its_site() {
     b.transient_with(|_n: u32, repo: Arc<Repo>| Report(repo));
     let l_user = line!() + 1;
     b.singleton(|make: FactoryWith<u32, Report>| Holder(make));
-    let err = b.build().err().expect("an error");
+    let err = fails(b.build());
     let [
         Problem::Missing {
             requester,
@@ -221,7 +222,7 @@ fn a_handle_without_a_registration_is_missing_and_says_how_to_register_it() {
     b.transient(|repo: Arc<Repo>| Report(repo));
     let l_user = line!() + 1;
     b.singleton(|make: FactoryWith<u32, Report>| Holder(make));
-    let err = b.build().err().expect("an error");
+    let err = fails(b.build());
     let [
         Problem::Missing {
             requester,
@@ -283,7 +284,7 @@ fn a_fallible_argument_factory_reports_its_error_naming_the_registration() {
         .unwrap();
     let parser = c.resolve::<Parser>().unwrap();
     assert_eq!(parser.0.create_unscoped("42").unwrap().0, 42);
-    let err = parser.0.create_unscoped("x").err().expect("an error");
+    let err = fails(parser.0.create_unscoped("x"));
     assert!(matches!(err.kind(), ResolveErrorKind::Factory(_)), "{err}");
     assert!(
         err.path()[0]
@@ -304,11 +305,7 @@ fn a_scope_of_another_container_is_refused_naming_the_handle() {
     let c = wiring(&Probe::new()).build().unwrap();
     let other = wiring(&Probe::new()).build().unwrap();
     let scheduler = c.resolve::<Scheduler>().unwrap();
-    let err = scheduler
-        .jobs
-        .create(&other.scope(), UserId(1))
-        .err()
-        .expect("an error");
+    let err = fails(scheduler.jobs.create(&other.scope(), UserId(1)));
     assert!(
         matches!(err.kind(), ResolveErrorKind::WrongContainer),
         "{err}"
@@ -422,11 +419,7 @@ async fn an_async_argument_factory_with_an_async_dependency() {
     let crawler = c.resolve::<Crawler>().unwrap();
     let scope = c.scope();
     // A sync `create` cannot await: it says so, naming the registration.
-    let err = crawler
-        .0
-        .create(&scope, "x".into())
-        .err()
-        .expect("an error");
+    let err = fails(crawler.0.create(&scope, "x".into()));
     assert!(
         matches!(err.kind(), ResolveErrorKind::AsyncRequired),
         "{err}"

@@ -103,7 +103,7 @@ impl<K: 'static, T: ?Sized + fmt::Debug + 'static> fmt::Debug for Keyed<K, T> {
 /// The identity of `T` registered under `K`: a type nobody outside this
 /// module can name, so that no other dependency form (`Arc<Keyed<K, T>>`,
 /// `Lazy<Keyed<K, T>>`) can reach the service, which is resolved as `T`.
-struct KeyedService<K, T: ?Sized>(PhantomData<fn() -> (PhantomData<K>, Box<T>)>);
+struct KeyedService<K, T: ?Sized>(PhantomData<fn(K) -> Box<T>>);
 
 /// The service key of `T` registered under `K`, named as the dependency
 /// that takes it, `Keyed<K, T>`.
