@@ -444,3 +444,51 @@ async fn async_keyed_factories_resolve_per_key() {
     ));
     scope.dispose().await.unwrap();
 }
+
+#[tokio::test(flavor = "current_thread")]
+async fn a_keyed_service_gets_its_own_async_disposer_and_pool_reset() {
+    let disposed = Arc::new(std::sync::Mutex::new(Vec::<&'static str>::new()));
+    let resets = Arc::new(AtomicUsize::new(0));
+    let (d, r) = (disposed.clone(), resets.clone());
+    let c = Container::builder()
+        .keyed::<Primary>()
+        .scoped(|| Postgres("primary"))
+        .keyed::<Primary>()
+        .dispose_with(move |p: Arc<Postgres>| {
+            let d = d.clone();
+            async move {
+                d.lock().unwrap().push(p.0);
+                Ok::<(), std::io::Error>(())
+            }
+        })
+        // The same type under another key has no disposer.
+        .keyed::<Replica>()
+        .scoped(|| Postgres("replica"))
+        .keyed::<Audit>()
+        .pooled(2, || Postgres("audit"))
+        .keyed::<Audit>()
+        .on_return(move |_p: &Postgres| {
+            r.fetch_add(1, Ordering::SeqCst);
+        })
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    scope.resolve_keyed::<Primary, Postgres>().unwrap();
+    scope.resolve_keyed::<Replica, Postgres>().unwrap();
+    scope.resolve_keyed::<Audit, Postgres>().unwrap();
+    scope.dispose().await.unwrap();
+    assert_eq!(*disposed.lock().unwrap(), ["primary"]);
+    assert_eq!(resets.load(Ordering::SeqCst), 1);
+
+    // A hook on a key nothing is registered under is a problem at build.
+    let mut b = Container::builder();
+    b.keyed::<Primary>().scoped(|| Postgres("p"));
+    let l_hook = line!() + 1;
+    b.keyed::<Replica>().on_return(|_p: &Postgres| {});
+    let err = b.build().unwrap_err();
+    let [Problem::Misconfigured { node, reason }] = err.problems() else {
+        panic!("{err}");
+    };
+    assert_eq!(node.site().line(), l_hook);
+    assert!(reason.contains("is not registered"), "{reason}");
+}

@@ -14,10 +14,12 @@ use std::marker::PhantomData;
 use std::ops::Deref;
 use std::sync::Arc;
 
-use crate::builder::{ContainerBuilder, RegExec, Registration, node, pool_size};
+use crate::builder::{
+    ContainerBuilder, Hook, HookKind, RegExec, Registration, convert, node, pool_size,
+};
 use crate::erased::Erased;
 use crate::error::{DependencyKind, ResolveError};
-use crate::factory::{FactoryFn, FactoryResult, erase, erase_try, typed_none};
+use crate::factory::{ErasedReset, FactoryFn, FactoryResult, erase, erase_try, typed_none};
 use crate::inject::{Caster, Decl, Declarations, Deps, Inject};
 use crate::injectable::private::Field;
 use crate::key::{Key, short_name};
@@ -266,6 +268,7 @@ impl<K: 'static, T: ?Sized + Send + Sync + 'static> Field for Option<Keyed<K, T>
 /// same methods as the builder's, each registering `T` as the service
 /// `Keyed<K, T>`. Every method returns the builder itself, so a chain goes
 /// on unkeyed.
+#[must_use = "a key on its own registers nothing: call a registration method on it"]
 pub struct KeyedBuilder<'b, K: 'static> {
     pub(crate) builder: &'b mut ContainerBuilder,
     _key: PhantomData<fn() -> K>,
@@ -469,6 +472,37 @@ impl<'b, K: 'static> KeyedBuilder<'b, K> {
             mode,
             pool_max: None,
         })
+    }
+
+    /// Runs `reset` on an instance of the pooled service `T` registered
+    /// under `K` before it goes back to its pool. See
+    /// [`ContainerBuilder::on_return`].
+    #[track_caller]
+    pub fn on_return<T: ?Sized + Send + Sync + 'static>(
+        self,
+        reset: impl Fn(&T) + Send + Sync + 'static,
+    ) -> &'b mut ContainerBuilder {
+        let erased: Arc<ErasedReset> =
+            Arc::new(move |e: &Erased, caster: &(dyn Any + Send + Sync)| {
+                reset(&*convert::<T>(e.clone(), caster))
+            });
+        self.push_hook::<T>(HookKind::Reset(erased))
+    }
+
+    /// Attaches a hook to `T` registered under `K`.
+    #[track_caller]
+    pub(crate) fn push_hook<T: ?Sized + Send + Sync + 'static>(
+        self,
+        kind: HookKind,
+    ) -> &'b mut ContainerBuilder {
+        let key = key_of::<K, T>();
+        self.builder.hooks.push(Hook {
+            key,
+            node: node(key, Role::Hook),
+            kind,
+            caster: std::any::TypeId::of::<Caster<T>>(),
+        });
+        self.builder
     }
 
     /// Registers `T` (what the factory makes) under `K`.

@@ -5,9 +5,12 @@
 use std::future::Future;
 use std::sync::Arc;
 
-use crate::builder::{ContainerBuilder, RegExec, pool_size};
+use crate::asynch::AsyncDispose;
+use crate::builder::{ContainerBuilder, HookKind, RegExec, convert, pool_size};
 use crate::container::Container;
+use crate::erased::{BoxFuture, Erased};
 use crate::error::ResolveError;
+use crate::factory::ErasedDisposer;
 use crate::factory::{FactoryFn, FactoryResult};
 use crate::handles::through_handle_async;
 use crate::keyed::{KeyedBuilder, key_of};
@@ -86,6 +89,35 @@ impl<'b, K: 'static> KeyedBuilder<'b, K> {
             pool_size(lifetime),
             RegExec::AsyncFactory(erase_try_async(factory)),
         )
+    }
+}
+
+impl<'b, K: 'static> KeyedBuilder<'b, K> {
+    /// Attaches `disposer` as the async disposer of `T` registered under
+    /// `K`. See [`ContainerBuilder::dispose_with`].
+    #[track_caller]
+    pub fn dispose_with<T, F, Fut, E>(self, disposer: F) -> &'b mut ContainerBuilder
+    where
+        T: ?Sized + Send + Sync + 'static,
+        F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<anyhow::Error> + 'static,
+    {
+        let erased: Arc<ErasedDisposer> = Arc::new(
+            move |e: Erased, caster: &(dyn std::any::Any + Send + Sync)| {
+                let fut = disposer(convert::<T>(e, caster));
+                Box::pin(async move { fut.await.map_err(Into::into) })
+                    as BoxFuture<'static, Result<(), anyhow::Error>>
+            },
+        );
+        self.push_hook::<T>(HookKind::Disposer(erased))
+    }
+
+    /// Attaches `T`'s [`AsyncDispose`] implementation as the async disposer
+    /// of `T` registered under `K`.
+    #[track_caller]
+    pub fn dispose<T: AsyncDispose>(self) -> &'b mut ContainerBuilder {
+        self.dispose_with::<T, _, _, anyhow::Error>(|t: Arc<T>| async move { t.dispose().await })
     }
 }
 
