@@ -160,3 +160,81 @@ fn a_scoped_hit_allocates_nothing() {
     );
     assert!(Arc::ptr_eq(&first, &again.unwrap()));
 }
+
+// Scenario 6's shape, smaller: a request scope in which a transient
+// controller takes two transient repositories, each taking a singleton and
+// two scoped services.
+struct Config;
+struct Db;
+struct Audit;
+#[allow(dead_code)]
+struct Repo1(Arc<Config>, Arc<Db>, Arc<Audit>);
+#[allow(dead_code)]
+struct Repo2(Arc<Config>, Arc<Db>, Arc<Audit>);
+#[allow(dead_code)]
+struct Controller(Arc<Repo1>, Arc<Repo2>);
+
+fn request_container(builder: &mut tenure::ContainerBuilder) -> Container {
+    builder
+        .singleton(|| Config)
+        .transient(|c: Arc<Config>, d: Arc<Db>, a: Arc<Audit>| Repo1(c, d, a))
+        .transient(|c: Arc<Config>, d: Arc<Db>, a: Arc<Audit>| Repo2(c, d, a))
+        .transient(|a: Arc<Repo1>, b: Arc<Repo2>| Controller(a, b))
+        .build()
+        .unwrap()
+}
+
+/// What hand-written code allocates for one request: one `Arc` per
+/// instance (2 scoped, 2 repositories, the controller).
+const HAND_WRITTEN_REQUEST: usize = 5;
+
+#[test]
+fn a_request_scope_allocates_hand_written_plus_the_scope_and_its_slot_table() {
+    let c = request_container(Container::builder().scoped(|| Db).scoped(|| Audit));
+    c.warm_up().unwrap();
+    let hand_written = allocations(|| {
+        let cfg = Arc::new(Config);
+        let (db, audit) = (Arc::new(Db), Arc::new(Audit));
+        Arc::new(Controller(
+            Arc::new(Repo1(cfg.clone(), db.clone(), audit.clone())),
+            Arc::new(Repo2(cfg, db, audit)),
+        ))
+    }) - 1; // the singleton config exists already in the container's case
+    assert_eq!(hand_written, HAND_WRITTEN_REQUEST);
+    let mut kept = None;
+    let n = allocations(|| {
+        let scope = c.scope();
+        let ctrl = scope.resolve::<Controller>().unwrap();
+        assert!(Arc::ptr_eq(&ctrl.0.1, &ctrl.1.1), "one Db per scope");
+        kept = Some(ctrl);
+    });
+    // The scope's `Arc` and its slot table; the creation order needs none.
+    assert_eq!(n, HAND_WRITTEN_REQUEST + 2);
+}
+
+#[test]
+fn an_async_request_allocates_one_box_per_node_that_awaits() {
+    let c = request_container(
+        Container::builder()
+            .scoped_async(|| async { Db })
+            .scoped_async(|| async { Audit }),
+    );
+    c.warm_up().unwrap();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .unwrap();
+    let n = allocations(|| {
+        rt.block_on(async {
+            let scope = c.scope();
+            let ctrl = scope.resolve_async::<Controller>().await.unwrap();
+            assert!(Arc::ptr_eq(&ctrl.0.2, &ctrl.1.2), "one Audit per scope");
+            drop(scope);
+            ctrl
+        })
+    });
+    // Hand-written + the scope and its slot table + one boxed future per
+    // node whose construction awaits (the controller, two repositories, the
+    // two scoped services), two boxed async factories, and the prefetch
+    // lists of the three nodes that prefetch.
+    assert_eq!(n, HAND_WRITTEN_REQUEST + 2 + 5 + 2 + 3, "{n} allocations");
+}

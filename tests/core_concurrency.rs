@@ -268,3 +268,74 @@ fn threads_waiting_on_each_others_creations_without_a_cycle_are_never_refused() 
         }
     }
 }
+
+struct Base(#[allow(dead_code)] Token);
+struct Leaf<const I: usize>(#[allow(dead_code)] Token, #[allow(dead_code)] Arc<Base>);
+
+fn leaf<const I: usize>(b: &mut tenure::ContainerBuilder, probe: &Probe) {
+    let probe = probe.clone();
+    b.scoped(move |base: Arc<Base>| {
+        busy();
+        Leaf::<I>(probe.token(&format!("leaf{I}")), base)
+    });
+}
+
+fn resolve_leaf(scope: &tenure::Scope, i: usize) {
+    let r = match i {
+        0 => scope.resolve::<Leaf<0>>().map(drop),
+        1 => scope.resolve::<Leaf<1>>().map(drop),
+        2 => scope.resolve::<Leaf<2>>().map(drop),
+        3 => scope.resolve::<Leaf<3>>().map(drop),
+        4 => scope.resolve::<Leaf<4>>().map(drop),
+        5 => scope.resolve::<Leaf<5>>().map(drop),
+        6 => scope.resolve::<Leaf<6>>().map(drop),
+        _ => scope.resolve::<Leaf<7>>().map(drop),
+    };
+    if let Err(e) = r {
+        panic!("leaf {i}: {e}");
+    }
+}
+
+/// The creation order of a scope is recorded without a lock (each slot
+/// links to the one filled before it): creations that finish at the same
+/// time on many threads are all recorded, once each, and the scope drops
+/// every dependent before what it depends on.
+#[test]
+fn concurrent_creations_in_one_scope_are_all_disposed_dependents_first() {
+    for _ in 0..50 {
+        let probe = Probe::new();
+        let mut b = Container::builder();
+        let p = probe.clone();
+        b.scoped(move || {
+            busy();
+            Base(p.token("base"))
+        });
+        leaf::<0>(&mut b, &probe);
+        leaf::<1>(&mut b, &probe);
+        leaf::<2>(&mut b, &probe);
+        leaf::<3>(&mut b, &probe);
+        leaf::<4>(&mut b, &probe);
+        leaf::<5>(&mut b, &probe);
+        leaf::<6>(&mut b, &probe);
+        leaf::<7>(&mut b, &probe);
+        let c = b.build().unwrap();
+        let scope = c.scope();
+        let barrier = Barrier::new(THREADS);
+        std::thread::scope(|s| {
+            for t in 0..THREADS {
+                let (scope, barrier) = (&scope, &barrier);
+                s.spawn(move || {
+                    barrier.wait();
+                    resolve_leaf(scope, t % 8);
+                });
+            }
+        });
+        assert_eq!(scope.instances_created(), 9, "eight leaves and their base");
+        assert_eq!(probe.created(), 9, "each created once");
+        drop(scope);
+        assert_eq!(probe.alive(), 0, "everything the scope owned is dropped");
+        let drops = probe.drops();
+        assert_eq!(drops.len(), 9);
+        assert_eq!(drops.last().map(String::as_str), Some("base"), "{drops:?}");
+    }
+}

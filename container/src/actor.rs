@@ -21,13 +21,13 @@
 //! locked only when an actor has to wait, or when a slot someone waits for
 //! changes hands.
 //!
-//! The current actor is found in a thread-local (set while a synchronous
-//! creation runs) and, with the `tokio` feature, a task-local (set while an
-//! async creation is polled), so that a sync factory called inside an async
-//! creation, or an async one inside a sync `block_on`, still knows whose
-//! chain it extends.
+//! The current actor is found in one thread-local, set while a synchronous
+//! creation runs and while an async creation is polled (restored between
+//! polls, as a task-local is), so that a sync factory called inside an
+//! async creation, or an async one inside a sync `block_on`, still knows
+//! whose chain it extends.
 
-use std::cell::RefCell;
+use std::cell::{Cell, RefCell};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -57,33 +57,36 @@ fn among(ancestors: &Option<Arc<[u64]>>, id: u64) -> bool {
     ancestors.as_deref().is_some_and(|a| a.contains(&id))
 }
 
-thread_local! {
-    /// The actor of the synchronous creation running on this thread.
-    static CURRENT: RefCell<Option<Actor>> = const { RefCell::new(None) };
+/// This thread's state: the id of the actor whose code runs now (0: none)
+/// and whether it has ancestors (kept in [`ANCESTORS`]), and the thread's
+/// token and counter for fresh ids. One `Copy` value in a `const`
+/// thread-local, so reading or switching the current actor is a couple of
+/// loads and stores (no lazy initialisation, no destructor registration).
+#[derive(Clone, Copy)]
+struct Local {
+    current: u64,
+    forked: bool,
+    thread: u32,
+    next: u32,
 }
 
-#[cfg(feature = "tokio")]
-tokio::task_local! {
-    /// The actor of the async creation being polled.
-    static TASK: Actor;
+thread_local! {
+    static LOCAL: Cell<Local> = const {
+        Cell::new(Local { current: 0, forked: false, thread: 0, next: 0 })
+    };
+    /// The ancestors of the current actor, when it was forked by a handle.
+    static ANCESTORS: RefCell<Option<Arc<[u64]>>> = const { RefCell::new(None) };
 }
 
 /// A fresh actor id: the thread's token in the high half, a per-thread
 /// counter in the low half (never 0).
-fn fresh_id() -> u64 {
+fn fresh_id(local: &mut Local) -> u64 {
     static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
-    thread_local! {
-        static IDS: std::cell::Cell<(u32, u32)> = const { std::cell::Cell::new((0, 0)) };
+    if local.thread == 0 {
+        local.thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
     }
-    IDS.with(|c| {
-        let (mut thread, n) = c.get();
-        if thread == 0 {
-            thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-        }
-        let n = n.wrapping_add(1);
-        c.set((thread, n));
-        (u64::from(thread) << 32) | u64::from(n)
-    })
+    local.next = local.next.wrapping_add(1);
+    (u64::from(local.thread) << 32) | u64::from(local.next)
 }
 
 impl Actor {
@@ -91,31 +94,50 @@ impl Actor {
         self.id
     }
 
-    /// The actor whose chain the calling code extends, if any.
+    /// The actor whose chain the calling code extends, if any: the one whose
+    /// synchronous creation runs on this thread, or whose async creation is
+    /// being polled.
     pub(crate) fn current() -> Option<Actor> {
-        if let Some(a) = CURRENT.with(|c| c.borrow().clone()) {
-            return Some(a);
+        let local = LOCAL.get();
+        if local.current == 0 {
+            return None;
         }
-        #[cfg(feature = "tokio")]
-        if let Ok(a) = TASK.try_with(Actor::clone) {
-            return Some(a);
-        }
-        None
+        Some(Actor {
+            id: local.current,
+            ancestors: if local.forked {
+                ANCESTORS.with_borrow(Clone::clone)
+            } else {
+                None
+            },
+        })
     }
 
     /// The current actor, or a new root actor if there is none (`true`:
     /// new, so the caller must [`enter`](Actor::enter) it while it creates).
+    #[inline]
     pub(crate) fn current_or_new() -> (Actor, bool) {
-        match Actor::current() {
-            Some(a) => (a, false),
-            None => (
-                Actor {
-                    id: fresh_id(),
-                    ancestors: None,
-                },
-                true,
-            ),
+        let mut local = LOCAL.get();
+        if local.current != 0 {
+            if !local.forked {
+                return (
+                    Actor {
+                        id: local.current,
+                        ancestors: None,
+                    },
+                    false,
+                );
+            }
+            return (Actor::current().unwrap_or_else(|| unreachable!()), false);
         }
+        let id = fresh_id(&mut local);
+        LOCAL.set(local);
+        (
+            Actor {
+                id,
+                ancestors: None,
+            },
+            true,
+        )
     }
 
     /// A child of the current actor (or a root actor), for a resolution
@@ -137,8 +159,11 @@ impl Actor {
             .copied()
             .chain([parent.id])
             .collect();
+        let mut local = LOCAL.get();
+        let id = fresh_id(&mut local);
+        LOCAL.set(local);
         Ok(Actor {
-            id: fresh_id(),
+            id,
             ancestors: Some(ancestors),
         })
     }
@@ -149,29 +174,53 @@ impl Actor {
     }
 
     /// Makes this the current actor of the thread until the guard drops.
-    pub(crate) fn enter(self) -> Entered {
-        let before = CURRENT.with(|c| c.replace(Some(self)));
-        Entered(before)
+    #[inline]
+    pub(crate) fn enter(&self) -> Entered {
+        let mut local = LOCAL.get();
+        let before = (local.current, local.forked);
+        local.current = self.id;
+        local.forked = self.ancestors.is_some();
+        LOCAL.set(local);
+        let ancestors = if self.ancestors.is_some() || before.1 {
+            Some(ANCESTORS.replace(self.ancestors.clone()))
+        } else {
+            None
+        };
+        Entered { before, ancestors }
     }
 
-    /// Runs `fut` with this as the current actor of the task whenever it is
-    /// polled.
+    /// Polls `fut` with this as the current actor of the thread (and the
+    /// previous one restored after each poll), as a task-local would, with
+    /// the same thread state the sync path reads. The future is pinned by
+    /// the caller, so it is not moved into another future.
     #[cfg(feature = "tokio")]
-    pub(crate) fn scope<F: std::future::Future>(
-        self,
-        fut: F,
-    ) -> impl std::future::Future<Output = F::Output> {
-        TASK.scope(self, fut)
+    pub(crate) fn polling<'f, F: std::future::Future>(
+        &'f self,
+        mut fut: std::pin::Pin<&'f mut F>,
+    ) -> impl std::future::Future<Output = F::Output> + 'f {
+        std::future::poll_fn(move |cx| {
+            let _entered = self.enter();
+            fut.as_mut().poll(cx)
+        })
     }
 }
 
 /// Restores the thread's previous actor (see [`Actor::enter`]).
-pub(crate) struct Entered(Option<Actor>);
+pub(crate) struct Entered {
+    before: (u64, bool),
+    /// The previous ancestors, when either actor had some.
+    ancestors: Option<Option<Arc<[u64]>>>,
+}
 
 impl Drop for Entered {
+    #[inline]
     fn drop(&mut self) {
-        let before = self.0.take();
-        CURRENT.with(|c| *c.borrow_mut() = before);
+        let mut local = LOCAL.get();
+        (local.current, local.forked) = self.before;
+        LOCAL.set(local);
+        if let Some(before) = self.ancestors.take() {
+            ANCESTORS.set(before);
+        }
     }
 }
 

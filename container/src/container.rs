@@ -59,7 +59,7 @@ impl Shared {
     /// Records a new singleton: its place in the disposal order, and its
     /// typed handle for the fast path of later resolutions.
     pub(crate) fn singleton_created(&self, idx: u32, svc: &Service, value: &Erased) {
-        self.owned.push_slot(svc.slot, idx);
+        self.owned.push_slot(&self.slots, svc.slot, idx);
         if let Some(typed) = (svc.typer)(value) {
             let _ = self.typed[svc.slot as usize].set(typed);
         }
@@ -253,7 +253,7 @@ impl Container {
     /// The number of singletons created so far (with the transients that
     /// have async disposers they hold).
     pub fn singletons_created(&self) -> usize {
-        self.shared.owned.len()
+        self.shared.owned.len(&self.shared.slots)
     }
 
     /// Instances created and alive per service, if

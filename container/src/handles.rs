@@ -101,7 +101,8 @@ pub(crate) async fn through_handle_async<R>(
     f: impl std::future::Future<Output = Result<R, ResolveError>>,
 ) -> Result<R, ResolveError> {
     let actor = Actor::fork().map_err(|e| e.about(node))?;
-    actor.scope(f).await.map_err(|e| e.about(node))
+    let f = std::pin::pin!(f);
+    actor.polling(f).await.map_err(|e| e.about(node))
 }
 
 const UNRESOLVED: &str = "tenure bug: a handle's target passed validation unresolved";

@@ -106,17 +106,26 @@ pub(crate) enum Got<'a> {
 #[inline(always)]
 pub(crate) fn cast<T: ?Sized + 'static>(got: Got<'_>) -> Arc<T> {
     match got {
-        Got::Typed(t) => match t.downcast_ref::<Arc<T>>() {
-            Some(arc) => arc.clone(),
-            None => cast_failed(),
-        },
+        Got::Typed(t) => cast_typed(t),
         Got::Erased(e, caster) => cast_erased(e, caster),
+    }
+}
+
+/// [`cast`] of a singleton's typed handle.
+#[inline(always)]
+pub(crate) fn cast_typed<T: ?Sized + 'static>(t: &(dyn Any + Send + Sync)) -> Arc<T> {
+    match t.downcast_ref::<Arc<T>>() {
+        Some(arc) => arc.clone(),
+        None => cast_failed(),
     }
 }
 
 /// [`cast`] of an instance through its service's caster.
 #[inline(always)]
-fn cast_erased<T: ?Sized + 'static>(e: Erased, caster: &(dyn Any + Send + Sync)) -> Arc<T> {
+pub(crate) fn cast_erased<T: ?Sized + 'static>(
+    e: Erased,
+    caster: &(dyn Any + Send + Sync),
+) -> Arc<T> {
     match caster.downcast_ref::<Caster<T>>().and_then(|c| (c.0)(e)) {
         Some(arc) => arc,
         None => cast_failed(),

@@ -107,6 +107,9 @@ pub(crate) struct Plan {
     /// [`Deps`]: crate::inject::Deps
     pub(crate) casters: Vec<Arc<dyn Any + Send + Sync>>,
     pub(crate) hooks: Hooks,
+    /// Whether any service is [`disposed_by_owner`](Plan::disposed_by_owner)
+    /// (if not, a dropped scope has nothing to report).
+    pub(crate) owners_dispose: bool,
 }
 
 impl Plan {

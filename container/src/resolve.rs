@@ -28,7 +28,6 @@ use crate::error::{ResolveError, ResolveErrorKind};
 use crate::inject::{Deps, Fast, Got, HandleSeed, Source};
 use crate::lifetime::Lifetime;
 use crate::node::Node;
-use crate::owner::Entry;
 use crate::plan::{Exec, Service};
 use crate::pool::Rent;
 use crate::scope::ScopeShared;
@@ -279,8 +278,10 @@ impl<'a> Ctx<'a> {
                 match svc.lifetime {
                     Lifetime::Singleton => self.root.singleton_created(idx, svc, &stored),
                     _ => {
-                        if let Some(scope) = self.scope {
-                            scope.owned.push_slot(svc.slot, idx);
+                        if let Some(scope) = self.scope
+                            && let Some(slots) = scope.slots()
+                        {
+                            scope.owned.push_slot(slots, svc.slot, idx);
                         }
                     }
                 }
@@ -291,13 +292,9 @@ impl<'a> Ctx<'a> {
                 // that created it (or the container, inside a singleton), so
                 // that its disposer is awaited with theirs.
                 if svc.disposer.is_some() {
-                    let entry = Entry::Transient {
-                        value: value.clone(),
-                        svc: idx,
-                    };
                     match self.scope {
-                        Some(scope) => scope.owned.entries.lock().push(entry),
-                        None => self.root.owned.entries.lock().push(entry),
+                        Some(scope) => scope.owned.push_transient(value.clone(), idx),
+                        None => self.root.owned.push_transient(value.clone(), idx),
                     }
                 }
                 value
@@ -386,19 +383,36 @@ impl<'a> Ctx<'a> {
     fn get_slow(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         let svc = self.service(idx);
         if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
-            let started = crate::trace::start();
-            return match self.construct(svc) {
-                Ok(v) => {
-                    crate::trace::created(self, svc, started, true);
-                    Ok(Got::Erased(v, &*svc.caster))
-                }
-                Err(e) => {
-                    let e = e.within(svc.node);
-                    crate::trace::failed(self, &svc.node, &e);
-                    Err(e)
-                }
-            };
+            self.transient(svc)
+        } else {
+            self.get_cached(idx)
         }
+    }
+
+    /// Builds a plain transient: it claims nothing, no owner keeps it.
+    #[inline(always)]
+    fn transient(&self, svc: &'a Service) -> Result<Got<'a>, ResolveError> {
+        let started = crate::trace::start();
+        match self.construct(svc) {
+            Ok(v) => {
+                crate::trace::created(self, svc, started, true);
+                Ok(Got::Erased(v, &*svc.caster))
+            }
+            Err(e) => Err(self.transient_failed(svc, e)),
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn transient_failed(&self, svc: &Service, e: ResolveError) -> ResolveError {
+        let e = e.within(svc.node);
+        crate::trace::failed(self, &svc.node, &e);
+        e
+    }
+
+    /// Everything but a plain transient: the lookup loop.
+    #[inline(never)]
+    fn get_cached(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         loop {
             match self.lookup(idx)? {
                 Step::Hit(got) => return Ok(got),
@@ -416,7 +430,22 @@ impl<'a> Ctx<'a> {
         &self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
-        self.get(idx).map(crate::inject::cast::<T>)
+        // A hit converted in place, without a `Got` in between.
+        let svc = self.service(idx);
+        match svc.lifetime {
+            Lifetime::Singleton => {
+                if let Some(t) = self.root.typed[svc.slot as usize].get() {
+                    return Ok(crate::inject::cast_typed::<T>(&**t));
+                }
+            }
+            Lifetime::Scoped | Lifetime::Pooled => {
+                if let Some(v) = self.scope.and_then(|s| s.cached(svc.slot)) {
+                    return Ok(crate::inject::cast_erased::<T>(v.clone(), &*svc.caster));
+                }
+            }
+            Lifetime::Transient => {}
+        }
+        self.get_slow(idx).map(crate::inject::cast::<T>)
     }
 
     /// Resolves every element of collection `c`, in registration order.
@@ -434,7 +463,7 @@ impl<'a> Ctx<'a> {
 
     fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
         let (idx, svc) = (fill.idx, fill.svc);
-        let _entered = fill.enter.clone().map(Actor::enter);
+        let _entered = fill.enter.as_ref().map(Actor::enter);
         let cx = self.building(svc);
         let mut rent = match svc.pool {
             Some(p) => Some(

@@ -66,7 +66,7 @@ impl Drop for ScopeShared {
         let root = &self.root;
         let plan = &root.plan;
         if !*self.ended.get_mut() {
-            let pending = self.owned.pending_async_disposers(plan);
+            let pending = self.owned.pending_async_disposers(&slots, plan);
             if pending > 0 {
                 root.undisposed.fetch_add(1, Ordering::Relaxed);
                 let reported = match &plan.hooks.on_undisposed {
@@ -236,7 +236,9 @@ impl Scope {
         if !slot.preset(value) {
             return Err(cannot("this scope already has one; open a new scope").within(svc.node));
         }
-        self.shared.owned.push_slot(svc.slot, idx);
+        self.shared
+            .owned
+            .push_slot(self.shared.slots().unwrap_or_default(), svc.slot, idx);
         Ok(self)
     }
 
@@ -250,7 +252,9 @@ impl Scope {
     /// The number of instances this scope owns: scoped and pooled ones,
     /// and transients with async disposers.
     pub fn instances_created(&self) -> usize {
-        self.shared.owned.len()
+        self.shared
+            .owned
+            .len(self.shared.slots().unwrap_or_default())
     }
 
     /// Whether the scope has ended (its `dispose()` has started): it then

@@ -38,6 +38,19 @@ pub(crate) struct Slot {
     waiters: AtomicU32,
     waits: Mutex<Waits>,
     wake: Condvar,
+    /// Its place in its owner's creation order (see the runtime's
+    /// `owner::Owned`).
+    pub(crate) link: Link,
+}
+
+/// A filled slot's place in its owner's creation order, written once when
+/// the slot is filled.
+#[derive(Default)]
+pub(crate) struct Link {
+    /// The slot filled before it in the same owner, as index + 1 (0: none).
+    pub(crate) prev: AtomicU32,
+    /// The service whose instance it holds.
+    pub(crate) svc: AtomicU32,
 }
 
 /// What a claim found.

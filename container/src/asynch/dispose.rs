@@ -15,7 +15,7 @@ use crate::container::{Container, Shared};
 use crate::erased::{BoxFuture, Erased, contain, panic_message};
 use crate::factory::ErasedDisposer;
 use crate::node::Node;
-use crate::owner::{Entry, Owned};
+use crate::owner::{Owned, Owning};
 use crate::plan::{Hooks, Plan};
 use crate::scope::{Scope, ScopeShared};
 use crate::slot::Slot;
@@ -188,25 +188,26 @@ struct Job {
 
 /// The instances in `owned` that have async disposers, newest first.
 fn pending(owned: &Owned, slots: Option<&[Slot]>, plan: &Plan) -> VecDeque<Job> {
-    let entries = owned.entries.lock();
-    entries
-        .iter()
-        .rev()
-        .filter(|e| plan.disposed_by_owner(e.svc()))
-        .filter_map(|e| {
-            let value = match e {
-                Entry::Slot { slot, .. } => slots?.get(*slot as usize)?.get()?.clone(),
-                Entry::Transient { value, .. } => value.clone(),
-            };
-            let s = &plan.services[e.svc() as usize];
-            Some(Job {
+    let mut jobs = VecDeque::new();
+    owned.newest_first(slots.unwrap_or_default(), |o| {
+        if !plan.disposed_by_owner(o.svc()) {
+            return;
+        }
+        let value = match o {
+            Owning::Slot { slot, .. } => slots.and_then(|s| s.get(slot as usize)?.get()),
+            Owning::Transient { value, .. } => Some(value),
+        };
+        let s = &plan.services[o.svc() as usize];
+        if let (Some(value), Some(disposer)) = (value, &s.disposer) {
+            jobs.push_back(Job {
                 service: s.node,
-                disposer: s.disposer.clone()?,
-                value,
+                disposer: disposer.clone(),
+                value: value.clone(),
                 caster: s.caster.clone(),
-            })
-        })
-        .collect()
+            });
+        }
+    });
+    jobs
 }
 
 /// What a disposal keeps alive until it is done: the scope (whose last

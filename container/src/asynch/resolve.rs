@@ -14,12 +14,26 @@ use crate::resolve::{Ctx, Fill, Memo, Step};
 use crate::scope::Scope;
 
 impl<'a> Ctx<'a> {
-    /// Resolves service `idx`, awaiting waits and async factories.
-    pub(crate) fn get_async(self, idx: u32) -> BoxFuture<'a, Result<Got<'a>, ResolveError>> {
+    /// Resolves service `idx`, awaiting waits and async factories. A hit
+    /// allocates nothing; a creation boxes one future (the recursion
+    /// through the dependencies' creations needs it).
+    pub(crate) async fn get_async(self, idx: u32) -> Result<Got<'a>, ResolveError> {
+        if let Some(got) = self.hit(idx) {
+            return Ok(got);
+        }
+        let svc = self.service(idx);
+        // Nothing to await: created synchronously, without a box. (A slot
+        // of such a service is never claimed across an `.await`, so a wait
+        // for it is a wait for a factory running on another thread.)
+        if !svc.needs_async && svc.pool.is_none() {
+            return self.get(idx);
+        }
+        self.get_async_slow(idx).await
+    }
+
+    /// [`get_async`](Ctx::get_async) past the hit.
+    fn get_async_slow(self, idx: u32) -> BoxFuture<'a, Result<Got<'a>, ResolveError>> {
         Box::pin(async move {
-            if let Some(got) = self.hit(idx) {
-                return Ok(got);
-            }
             loop {
                 match self.lookup(idx)? {
                     Step::Hit(got) => return Ok(got),
@@ -57,8 +71,9 @@ impl<'a> Ctx<'a> {
                 None => cx.construct_async(svc).await.map(|v| (v, rent, true)),
             }
         };
+        let mut work = std::pin::pin!(work);
         let done = match fill.enter.take() {
-            Some(actor) => actor.scope(work).await,
+            Some(actor) => actor.polling(work.as_mut()).await,
             None => work.await,
         };
         match done {

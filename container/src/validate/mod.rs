@@ -141,8 +141,12 @@ pub(crate) fn validate(
         }
     }
     let casters = services.iter().map(|s| s.caster.clone()).collect();
+    let owners_dispose = services
+        .iter()
+        .any(|s| s.disposer.is_some() && s.pool.is_none());
 
     Ok(Plan {
+        owners_dispose,
         warnings,
         services,
         edges: all_edges,
