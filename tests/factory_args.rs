@@ -446,3 +446,20 @@ async fn an_async_argument_factory_with_an_async_dependency() {
     assert_eq!(probe.created(), 1);
     scope.dispose().await.unwrap();
 }
+
+#[test]
+fn a_subject_build_keeps_the_argument_registration_it_reaches() {
+    let mut b = wiring(&Probe::new());
+    // Unrelated and broken: not reached from the subject.
+    b.transient(|_missing: Arc<Repo>| 0u16);
+    assert!(b.build().is_err());
+    let c = b
+        .build_for::<Scheduler>()
+        .expect("only what Scheduler reaches");
+    let scheduler = c.resolve::<Scheduler>().unwrap();
+    let scope = c.scope();
+    assert_eq!(
+        scheduler.jobs.create(&scope, UserId(3)).unwrap().user,
+        UserId(3)
+    );
+}

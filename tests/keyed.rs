@@ -399,6 +399,9 @@ fn describe_shows_the_key() {
         text.contains("Keyed<Primary, dyn Db>, Keyed<Replica, dyn Db>"),
         "{text}"
     );
+    let dot = d.graph().to_dot();
+    assert!(dot.contains("Keyed<Primary, Postgres>"), "{dot}");
+    assert!(dot.contains("Keyed<Replica, dyn Db>"), "{dot}");
 }
 
 #[tokio::test(flavor = "current_thread")]
@@ -491,4 +494,18 @@ async fn a_keyed_service_gets_its_own_async_disposer_and_pool_reset() {
     };
     assert_eq!(node.site().line(), l_hook);
     assert!(reason.contains("is not registered"), "{reason}");
+}
+
+#[test]
+fn a_subject_build_keeps_the_keyed_services_it_reaches() {
+    let mut b = two_databases();
+    b.keyed::<Audit>()
+        .singleton(|_missing: Arc<Session>| Sqlite);
+    assert!(b.build().is_err());
+    let c = b.build_for::<Reports>().expect("only what Reports reaches");
+    assert_eq!(
+        c.resolve::<Reports>().unwrap().replica.url(),
+        "sqlite::memory:"
+    );
+    assert!(!c.contains_keyed::<Audit, Sqlite>());
 }
