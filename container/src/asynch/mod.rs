@@ -6,6 +6,7 @@
 //! async renters wait, and [`run_scoped`](crate::Container::run_scoped).
 
 mod dispose;
+mod drive;
 mod keyed;
 mod register;
 mod resolve;
