@@ -243,3 +243,94 @@ async fn tasks_sharing_one_scope_get_one_instance_and_a_cancelled_creation_is_re
     );
     assert_eq!(scope.instances_created(), 1);
 }
+
+struct Db;
+struct Audit;
+#[allow(dead_code)]
+struct Repo(Arc<Db>, Arc<Audit>);
+#[allow(dead_code)]
+struct Handler(Arc<Repo>);
+
+/// The async driver keeps its creations on one explicit stack: a failure
+/// three levels down names every service on the way, the instances created
+/// on the way (`Audit`) stay in the scope, and a resolution dropped while a
+/// factory deep in the stack is pending releases every claim, so the next
+/// one runs that factory again and succeeds.
+#[tokio::test]
+async fn the_async_driver_reports_deep_failures_with_their_path_and_retries_after_cancellation() {
+    let (db_calls, audit_calls) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let fail = Arc::new(AtomicBool::new(true));
+    let gate = Arc::new(tokio::sync::Semaphore::new(0));
+    let (d, a, f, g) = (
+        db_calls.clone(),
+        audit_calls.clone(),
+        fail.clone(),
+        gate.clone(),
+    );
+    let c = Container::builder()
+        .scoped_async(move || {
+            let a = a.clone();
+            async move {
+                a.fetch_add(1, Ordering::SeqCst);
+                Audit
+            }
+        })
+        .try_scoped_async(move || {
+            let (d, f, g) = (d.clone(), f.clone(), g.clone());
+            async move {
+                d.fetch_add(1, Ordering::SeqCst);
+                if f.load(Ordering::SeqCst) {
+                    return Err(anyhow::anyhow!("database unreachable"));
+                }
+                // Pending until the test opens the gate.
+                let _permit = g.acquire().await.map_err(anyhow::Error::from)?;
+                Ok(Db)
+            }
+        })
+        .transient(|a: Arc<Audit>, d: Arc<Db>| Repo(d, a))
+        .transient(|r: Arc<Repo>| Handler(r))
+        .build()
+        .unwrap();
+
+    // 1. A failure three levels down: the whole path, the factory's error.
+    let scope = c.scope();
+    let err = scope
+        .resolve_async::<Handler>()
+        .await
+        .err()
+        .expect("Db fails");
+    let path: Vec<&str> = err.path().iter().map(|n| n.short_name()).collect();
+    assert_eq!(path, ["Handler", "Repo", "Db"], "{err:?}");
+    assert!(
+        common::error_chain(&err)
+            .iter()
+            .any(|m| m.contains("database unreachable")),
+        "{err:?}"
+    );
+    assert_eq!(
+        scope.instances_created(),
+        1,
+        "Audit was created on the way and kept"
+    );
+
+    // 2. Cancelled while Db's factory is pending deep in the stack.
+    fail.store(false, Ordering::SeqCst);
+    let pending = tokio::time::timeout(Duration::from_millis(20), scope.resolve_async::<Handler>());
+    assert!(
+        pending.await.is_err(),
+        "the gate is closed: the resolution is still pending"
+    );
+    assert_eq!(db_calls.load(Ordering::SeqCst), 2);
+
+    // 3. The claim on Db was released: the next resolution runs it again.
+    gate.add_permits(1);
+    let handler = scope.resolve_async::<Handler>().await.unwrap();
+    assert_eq!(db_calls.load(Ordering::SeqCst), 3);
+    assert_eq!(
+        audit_calls.load(Ordering::SeqCst),
+        1,
+        "Audit is the scope's, created once"
+    );
+    assert!(Arc::ptr_eq(&handler.0.0, &scope.resolve::<Db>().unwrap()));
+    assert_eq!(scope.instances_created(), 2);
+}

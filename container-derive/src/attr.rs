@@ -76,6 +76,9 @@ pub struct FieldAttrs {
     /// through this field's type parameters, and that is accepted (no
     /// warning); `build()` checks the field.
     pub checked_at_build: Option<Ident>,
+    /// `key = Type`: the field is the service registered under that key
+    /// (`Keyed<Type, T>`), every occurrence as written.
+    pub keys: Vec<(Ident, Type)>,
 }
 
 const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `transient`, `provides = dyn Trait`, \
@@ -83,7 +86,7 @@ const STRUCT_KEYS: &str = "`singleton`, `scoped`, `pooled`, `pooled = max`, `tra
                            `async_dispose`, `request_bound`, `on_start = path`, `on_stop = path` \
                            or `crate = path`";
 
-const FIELD_KEYS: &str = "`default`, `with = path` or `checked_at_build`";
+const FIELD_KEYS: &str = "`default`, `with = path`, `key = Type` or `checked_at_build`";
 
 pub fn struct_attrs(cx: &Ctxt, attrs: &[Attribute]) -> Attrs {
     let mut out = Attrs::default();
@@ -148,8 +151,8 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
         if let Err(err) = attr.meta.require_list() {
             cx.syn_error(syn::Error::new(
                 err.span(),
-                "expected `#[inject(default)]`, `#[inject(with = path)]` or \
-                 `#[inject(checked_at_build)]`",
+                "expected `#[inject(default)]`, `#[inject(with = path)]`, \
+                 `#[inject(key = Type)]` or `#[inject(checked_at_build)]`",
             ));
             continue;
         }
@@ -161,6 +164,10 @@ pub fn field_attrs(cx: &Ctxt, attrs: &[Attribute]) -> FieldAttrs {
                         cx.error_spanned_by(key, "`checked_at_build` is given twice");
                     }
                     out.checked_at_build = Some(key.clone());
+                }
+                Some(key) if key == "key" => {
+                    let key = key.clone();
+                    out.keys.push((key, meta.value()?.parse()?));
                 }
                 Some(key) if key == "with" => {
                     let key = key.clone();

@@ -244,6 +244,8 @@ fn unseen_warnings(krate: &Path, input: &Input<'_>) -> Option<TokenStream> {
     let tenure = path_name(krate);
     let warnings: Vec<TokenStream> = input
         .injected()
+        // A keyed field is left to `build()` (see `probe`): nothing to warn.
+        .filter(|f| f.attrs.keys.is_empty())
         .flat_map(|f| input.unseen_params(f).into_iter().map(move |p| (f, p)))
         .filter_map(|(f, param)| {
             let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
@@ -389,8 +391,15 @@ fn lifetime_tokens(krate: &Path, lifetime: Lifetime) -> TokenStream {
     quote!(#krate::Lifetime::#variant)
 }
 
-fn probe(krate: &Path, ty: &Type) -> TokenStream {
-    quote!(<#krate::__private::Probe<#ty>>::PIN)
+/// What a field keeps alive, as far as the types tell. A keyed field keeps
+/// alive whatever is registered under its key, which only `build()` knows.
+fn probe(krate: &Path, f: &Field<'_>) -> TokenStream {
+    let ty = f.ty;
+    if f.attrs.keys.is_empty() {
+        quote!(<#krate::__private::Probe<#ty>>::PIN)
+    } else {
+        quote!(#krate::__private::Pin::NONE)
+    }
 }
 
 /// What an instance keeps alive: itself when cached; when transient, the
@@ -399,7 +408,7 @@ fn pin_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
     if input.lifetime() != Lifetime::Transient {
         return quote!(#krate::__private::Pin::cached(Self::LIFETIME, #name));
     }
-    let fields = input.injected().map(|f| probe(krate, f.ty));
+    let fields = input.injected().map(|f| probe(krate, f));
     quote! {
         #krate::__private::Pin::NONE
             #(.shorter(#fields))*
@@ -410,7 +419,7 @@ fn pin_tokens(krate: &Path, input: &Input<'_>, name: &str) -> TokenStream {
 /// One compile-time check per injected field, spanned at the field.
 fn check_tokens(krate: &Path, input: &Input<'_>, name: &str, lifetime: TokenStream) -> TokenStream {
     let checks = input.injected().map(|f| {
-        let pin = probe(krate, f.ty);
+        let pin = probe(krate, f);
         let desc = format!("{}: {}", member_name(&f.member), type_name(f.ty));
         let span = field_span(f);
         quote_spanned! {span=>
@@ -461,7 +470,10 @@ fn register_call(
 /// The factory closure: takes the injected fields as one tuple, computes
 /// the others.
 fn factory_tokens(krate: &Path, input: &Input<'_>) -> TokenStream {
-    let injected: Vec<&Type> = input.injected().map(|f| f.ty).collect();
+    let injected: Vec<(&Type, Option<&Type>)> = input
+        .injected()
+        .map(|f| (f.ty, f.attrs.keys.first().map(|(_, k)| k)))
+        .collect();
     let count = injected.len();
     let shape = shape(count);
     let mut next = injected.iter().enumerate();
@@ -469,10 +481,10 @@ fn factory_tokens(krate: &Path, input: &Input<'_>) -> TokenStream {
         let member = &f.member;
         let value = match f.attrs.sources.first() {
             None => {
-                let (i, ty) = next
+                let (i, (ty, key)) = next
                     .next()
                     .expect("tenure-derive bug: injected fields out of step");
-                from_dep(krate, ty, position(i, count))
+                from_dep(krate, ty, *key, position(i, count))
             }
             Some(Source::Default(_)) => {
                 quote_spanned!(f.ty.span()=> ::core::default::Default::default())
@@ -496,7 +508,10 @@ fn factory_tokens(krate: &Path, input: &Input<'_>) -> TokenStream {
 /// token, the last index at its last), like `F` in `<F as Field>`: if `F`
 /// cannot be injected, the compiler's two findings (the trait, and the
 /// argument type it cannot work out) are one error at one span.
-fn from_dep(krate: &Path, ty: &Type, path: Vec<usize>) -> TokenStream {
+///
+/// A keyed field (`#[inject(key = K)]`) goes through
+/// `<F as KeyedField<K>>::from_keyed` instead: its argument is `Keyed<K, T>`.
+fn from_dep(krate: &Path, ty: &Type, key: Option<&Type>, path: Vec<usize>) -> TokenStream {
     let mut tokens = ty.to_token_stream().into_iter();
     let first = tokens.next().map_or_else(Span::call_site, |t| t.span());
     let last = tokens.last().map_or(first, |t| t.span());
@@ -507,8 +522,13 @@ fn from_dep(krate: &Path, ty: &Type, path: Vec<usize>) -> TokenStream {
         lit.set_span(if k + 1 == n { last } else { first });
         lit
     });
-    quote_spanned! {first=>
-        <#ty as #krate::__private::Field>::from_dep(#deps #(.#indexes)*)
+    match key {
+        None => quote_spanned! {first=>
+            <#ty as #krate::__private::Field>::from_dep(#deps #(.#indexes)*)
+        },
+        Some(key) => quote_spanned! {first=>
+            <#ty as #krate::__private::KeyedField<#key>>::from_keyed(#deps #(.#indexes)*)
+        },
     }
 }
 

@@ -121,6 +121,23 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
         if let Some(key) = &field.attrs.checked_at_build {
             checked_at_build(cx, input, field, key);
         }
+        for (key, _) in field.attrs.keys.iter().skip(1) {
+            cx.error_spanned_by(key, "`key` is given twice: a field is one keyed service");
+        }
+        if let (Some((key, _)), Some(source)) =
+            (field.attrs.keys.first(), field.attrs.sources.first())
+        {
+            let source = match source {
+                Source::Default(k) | Source::With(k, _) => k,
+            };
+            cx.error_spanned_by(
+                key,
+                format!(
+                    "`key` names the service to inject, but the field is not injected \
+                     (`{source}`); remove one of them"
+                ),
+            );
+        }
         for source in field.attrs.sources.iter().skip(1) {
             let key = match source {
                 Source::Default(k) | Source::With(k, _) => k,
@@ -152,7 +169,12 @@ pub fn check(cx: &Ctxt, input: &Input<'_>) {
 fn checked_at_build(cx: &Ctxt, input: &Input<'_>, field: &Field<'_>, key: &Ident) {
     let name = &input.original.ident;
     let ty = crate::expand::type_name(field.ty);
-    let why = if let Some(source) = field.attrs.sources.first() {
+    let why = if let Some((k, _)) = field.attrs.keys.first() {
+        format!(
+            "the field is keyed (`{k} = ..`): which service is registered under a key is decided \
+             at registration, so `build()` checks it and the derive does not"
+        )
+    } else if let Some(source) = field.attrs.sources.first() {
         let source = match source {
             Source::Default(k) | Source::With(k, _) => k,
         };

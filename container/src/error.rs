@@ -27,6 +27,13 @@ pub enum DependencyKind {
 
 impl DependencyKind {
     pub(crate) fn wrap(self, name: &str) -> String {
+        if crate::key::is_self_named(name) {
+            // `Keyed<K, T>` and `FactoryWith<A, T>` are taken as themselves.
+            return match self {
+                DependencyKind::Optional => format!("Option<{name}>"),
+                _ => name.to_owned(),
+            };
+        }
         match self {
             DependencyKind::Required => format!("Arc<{name}>"),
             DependencyKind::Optional => format!("Option<Arc<{name}>>"),
@@ -243,6 +250,30 @@ impl fmt::Display for Problem {
                         f,
                         "\n{IND}Factories return the service itself (`T`), not `Arc<T>`: \
                          the container wraps it. Depend on `Arc<T>`."
+                    )?;
+                } else if let Some((k, t)) = dependency
+                    .strip_prefix(crate::key::KEYED_PREFIX)
+                    .and_then(crate::key::split_pair)
+                {
+                    let dyn_ = if t.starts_with("dyn ") { "dyn " } else { "" };
+                    let (k, t) = (crate::key::short_name(k), crate::key::short_name(t));
+                    let t = format!("{dyn_}{t}");
+                    write!(
+                        f,
+                        "\n{IND}Register `{t}` under the key (e.g. \
+                         `.keyed::<{k}>().singleton(|| ...)`, or `.keyed::<{k}>().bind::<{t}, \
+                         Impl>(|s| s)` for a trait), or take `Option<Keyed<{k}, {t}>>` if it is \
+                         optional."
+                    )?;
+                } else if let Some((a, t)) = dependency
+                    .strip_prefix(crate::key::WITH_ARGS_PREFIX)
+                    .and_then(crate::key::split_pair)
+                {
+                    let (a, t) = (crate::key::short_name(a), crate::key::short_name(t));
+                    write!(
+                        f,
+                        "\n{IND}Register `{t}` with its argument: \
+                         `.transient_with(|args: {a}, ..| -> {t} {{ ... }})`."
                     )?;
                 } else {
                     write!(
@@ -713,8 +744,9 @@ impl fmt::Display for ResolveError {
             )?,
             ResolveErrorKind::WrongContainer => write!(
                 f,
-                "`Factory<{name}>` was given a scope of another container; pass a scope of the \
-                 container that created the handle"
+                "`{}` was given a scope of another container; pass a scope of the \
+                 container that created the handle",
+                DependencyKind::Factory.wrap(name)
             )?,
         }
         if path.len() > 1 {

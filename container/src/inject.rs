@@ -307,6 +307,8 @@ impl<'a> Deps<'a> {
 /// | [`Lazy<T>`](crate::Lazy) | resolved on first use | yes |
 /// | [`Factory<T>`](crate::Factory) | creates `T` on demand in a scope the caller passes | no |
 /// | [`ScopeFactory`](crate::ScopeFactory) | opens new scopes | no |
+/// | [`Keyed<K, T>`](crate::Keyed), `Option<Keyed<K, T>>` | the `T` registered under the key `K` | yes |
+/// | [`FactoryWith<A, T>`](crate::FactoryWith) | creates `T` from a runtime argument `A` in a scope the caller passes | no |
 /// | a tuple of the above | each element | as its elements |
 #[diagnostic::on_unimplemented(
     message = "`{Self}` cannot be injected",

@@ -58,6 +58,7 @@ use crate::{ContainerBuilder, Lifetime};
 /// | none | injected; the field is `Arc<T>` (`T` may be `dyn Trait`), `Option<Arc<T>>`, `Vec<Arc<T>>`, [`Lazy<T>`](crate::Lazy), [`Factory<T>`](crate::Factory) or [`ScopeFactory`](crate::ScopeFactory) |
 /// | `default` | not injected: `Default::default()` |
 /// | `with = path` | not injected: `path()` |
+/// | `key = K` | injected: the service registered under the key `K` ([`keyed`](ContainerBuilder::keyed)); the field is `Arc<T>` or `Option<Arc<T>>` (a field of type [`Keyed<K, T>`](crate::Keyed) needs no attribute) |
 /// | `checked_at_build` | injected; it holds a type parameter that the compile-time captive check cannot see through, and that is accepted: no warning, `build()` checks it (see below) |
 ///
 /// A generic struct keeps its own bounds, and the derive adds
@@ -102,7 +103,9 @@ use crate::{ContainerBuilder, Lifetime};
 ///   chosen at registration), types registered with closures, a
 ///   constructor's arguments (a constructor struct pins only itself),
 ///   `Lazy<T>` of a transient `T` (following it would loop on the cycles
-///   `Lazy` is there to break), and lifetimes changed by
+///   `Lazy` is there to break), keyed fields (what is registered under a
+///   key, and with which lifetime, is decided at registration), and
+///   lifetimes changed by
 ///   [`add_as`](ContainerBuilder::add_as).
 ///
 /// `build()` checks every registration in any case, with the same rules.
@@ -511,6 +514,9 @@ pub mod private {
 
     // The handles' impls (`Lazy`, `Factory`, `ScopeFactory`) are in
     // `handles`, beside the types (a later layer).
+
+    // A keyed field's form, beside `Keyed`.
+    pub use crate::keyed::KeyedField;
 
     macro_rules! impl_field_tuple {
         ($($A:ident),*) => {

@@ -57,9 +57,46 @@ impl Hasher for IdHasher {
 /// A map keyed by `TypeId`/[`Key`] that does not re-hash.
 pub(crate) type IdMap<K, V> = HashMap<K, V, BuildHasherDefault<IdHasher>>;
 
+/// How the name of a keyed service starts: it is named as the dependency
+/// that takes it, `Keyed<K, T>` (checked against `type_name` in `keyed`).
+pub(crate) const KEYED_PREFIX: &str = "tenure::keyed::Keyed<";
+
+/// How the name of a registration with a runtime argument starts: it is
+/// named as its handle, `FactoryWith<A, T>` (checked in `with_args`).
+pub(crate) const WITH_ARGS_PREFIX: &str = "tenure::with_args::FactoryWith<";
+
+/// `A, B>` -> `("A", "B")` for the generic arguments of a keyed or
+/// argument registration's name after its prefix, splitting at the comma
+/// outside any brackets.
+pub(crate) fn split_pair(rest: &str) -> Option<(&str, &str)> {
+    let inner = rest.strip_suffix('>')?;
+    let mut depth = 0usize;
+    for (i, c) in inner.char_indices() {
+        match c {
+            '<' | '(' | '[' => depth += 1,
+            '>' | ')' | ']' => depth = depth.saturating_sub(1),
+            ',' if depth == 0 => return Some((&inner[..i], inner[i + 1..].trim_start())),
+            _ => {}
+        }
+    }
+    None
+}
+
+/// How a dependency on the service `name` is written in a factory's
+/// arguments when its kind is a plain `Arc` (or `Option<Arc>`): keyed
+/// services and argument registrations are taken as themselves.
+pub(crate) fn is_self_named(name: &str) -> bool {
+    name.starts_with(KEYED_PREFIX) || name.starts_with(WITH_ARGS_PREFIX)
+}
+
 /// The last path segment of a type name, without generics or `dyn `:
-/// `dyn app::Clock` -> `Clock`, `app::Repo<u8>` -> `Repo`.
+/// `dyn app::Clock` -> `Clock`, `app::Repo<u8>` -> `Repo`. A keyed
+/// service's is its type's (`Keyed<Primary, app::Db>` -> `Db`).
 pub(crate) fn short_name(name: &str) -> &str {
+    let name = match name.strip_prefix(KEYED_PREFIX).and_then(split_pair) {
+        Some((_, t)) => t,
+        None => name,
+    };
     // One scan of bytes, no substring searcher: "did you mean" calls this
     // for every registered name.
     let name = name.strip_prefix("dyn ").unwrap_or(name);

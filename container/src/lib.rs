@@ -70,7 +70,9 @@
 //! type: `Arc<T>` (required; `T` may be `dyn Trait`, bound with
 //! [`bind`](ContainerBuilder::bind)), `Option<Arc<T>>`, `Vec<Arc<T>>`
 //! (every element added with [`collect`](ContainerBuilder::collect), in
-//! registration order), [`Lazy<T>`], [`Factory<T>`], [`ScopeFactory`].
+//! registration order), [`Lazy<T>`], [`Factory<T>`], [`ScopeFactory`],
+//! [`Keyed<K, T>`](Keyed) (the `T` registered under the key `K`),
+//! [`FactoryWith<A, T>`](FactoryWith) (creates `T` from a runtime argument).
 //! Fallible factories (`try_singleton`, ...) return `Result<T, E>` with
 //! `E: Into<anyhow::Error>`; the error reaches the caller of `resolve` as
 //! the [`source`](std::error::Error::source) of a [`ResolveError`].
@@ -104,6 +106,14 @@
 //!   [`Container::leak_report`] names the scoped and transient instances
 //!   that outlived their scope; [`Container::instance_report`] counts
 //!   instances per service.
+//! - **Two of one type** (a primary and a replica database, two HTTP
+//!   clients): `.keyed::<Primary>().singleton(|| Db::primary())`, then take
+//!   [`Keyed<Primary, Db>`](Keyed) (or `#[inject(key = Primary)] db: Arc<Db>`)
+//!   and [`Container::resolve_keyed`]; every rule applies per (key, type).
+//! - **A service made from a caller's value** (a job per user id):
+//!   `.transient_with(|id: UserId, repo: Arc<Repo>| Job::new(id, repo))`,
+//!   then take [`FactoryWith<UserId, Job>`](FactoryWith) and call
+//!   `create(&scope, id)`; it holds nothing, like [`Factory<T>`].
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
@@ -148,6 +158,8 @@
 //! | all problems at once, with file:line | yes | n/a | first only | compile errors | first only |
 //! | scoped / pooled lifetimes | yes / yes | by hand | yes / no | no / no | yes / no |
 //! | async factories and disposal | yes | by hand | async feature | no | disposal only |
+//! | keyed services | type keys ([`Keyed`]), every check per (key, type) | by hand | type keys (`KeyedRef`) | no | object keys (.NET 8) |
+//! | factories with runtime arguments | [`FactoryWith`], validated like transients, created in the caller's scope | closures | no | parameters fixed when the module is built | `ActivatorUtilities`, unvalidated |
 //! | decorators, dependencies validated | yes (`decorate`; captive through a decorator rejected) | by hand | `decorate`, its dependencies fetched at run time (decorating nothing is silent) | no | no (Scrutor adds them) |
 //! | ordered start / stop hooks | yes (dependency order, timeouts, stop what started on failure) | by hand | no | no | in the host (`IHostedService`), registration order |
 //! | `unsafe` | none (`forbid`) | none | some | none | n/a |
@@ -177,10 +189,10 @@
 //! | layer | modules | what it holds |
 //! |---|---|---|
 //! | 1. base | `macros`, `key`, `lifetime`, `node`, `error`, `erased`, `suggest`, `lint`, `actor`, `slot` | service keys, lifetimes, path nodes, errors, lints and their warnings, erased instances, and the concurrency primitives every later layer builds on: actors (who is creating what; deadlock detection) and slots (a cell created exactly once) |
-//! | 2. registration | `inject`, `factory`, `builder`, `decorate`, `module`, `injectable` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory |
+//! | 2. registration | `inject`, `factory`, `builder`, `decorate`, `module`, `injectable`, `keyed`, `with_args` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory; keyed services and registrations with runtime arguments (their types, declarations and registration); decorators |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
-//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
+//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `create_with`, `keyed_resolve`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal, the ordered lifecycle (start and stop hooks) |
 //! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
 //! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
@@ -209,7 +221,9 @@ mod decorate;
 mod factory;
 mod inject;
 mod injectable;
+mod keyed;
 mod module;
+mod with_args;
 // 3. plan
 mod plan;
 // 4. validation
@@ -217,7 +231,9 @@ mod validate;
 // 5. runtime
 mod census;
 mod container;
+mod create_with;
 mod handles;
+mod keyed_resolve;
 mod owner;
 mod pool;
 mod resolve;
@@ -251,12 +267,14 @@ pub use factory::{FactoryFn, FactoryResult};
 pub use handles::{Factory, Lazy, ScopeFactory};
 pub use inject::{Declarations, Deps, Inject};
 pub use injectable::Injectable;
+pub use keyed::{Keyed, KeyedBuilder};
 pub use lifetime::Lifetime;
 pub use lint::{Level, Lint, Warning};
 pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
 pub use scope::Scope;
+pub use with_args::{ArgFactoryFn, FactoryWith};
 
 /// `#[derive(Injectable)]`: see [`Injectable`] and the README section
 /// "Deriving `Injectable`". Feature `derive` (on by default).

@@ -157,6 +157,12 @@ impl Owned {
         });
     }
 
+    /// Whether it owns nothing (when no one else can reach it).
+    #[inline]
+    pub(crate) fn is_empty_mut(&mut self) -> bool {
+        *self.head.get_mut() == 0 && self.transients.get_mut().is_empty()
+    }
+
     /// How many instances it owns.
     pub(crate) fn len(&self, slots: &[Slot]) -> usize {
         let mut n = 0;

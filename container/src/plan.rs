@@ -141,10 +141,27 @@ impl Plan {
         }
     }
 
+    /// [`lookup`](Plan::lookup) by key (keyed services, whose identity is
+    /// not the type a caller names).
+    #[inline]
+    pub(crate) fn lookup_key(&self, key: crate::key::Key) -> Result<u32, ResolveError> {
+        match self.index.get(&key.id) {
+            Some(&i) => Ok(i),
+            None => Err(self.not_registered(key.name)),
+        }
+    }
+
     #[cold]
     fn not_registered(&self, name: &'static str) -> ResolveError {
         let mut did_you_mean: Vec<String> = self.request_shape(name).into_iter().collect();
-        did_you_mean.extend(suggest(name, self.services.iter().map(|s| s.node)));
+        let nodes = || self.services.iter().map(|s| s.node);
+        let keyed = |n: &Node| n.name.starts_with(crate::key::KEYED_PREFIX);
+        match crate::keyed::hints(name, nodes()) {
+            Some(keys) => did_you_mean.extend(keys),
+            None => did_you_mean.extend(suggest(name, nodes().filter(|n| !keyed(n)))),
+        }
+        did_you_mean.extend(crate::keyed::unkeyed_hints(name, nodes()));
+        did_you_mean.extend(crate::with_args::hints(name, nodes()));
         ResolveError::new(ResolveErrorKind::NotRegistered {
             service: name,
             did_you_mean,

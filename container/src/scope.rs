@@ -60,6 +60,11 @@ impl ScopeShared {
 
 impl Drop for ScopeShared {
     fn drop(&mut self) {
+        if self.owned.is_empty_mut() {
+            // Nothing created: nothing to report, nothing to drop in order
+            // (the slot table, if any, is empty).
+            return;
+        }
         // Transients with async disposers are owned even by a scope that
         // never allocated its slot table.
         let mut slots = self.slots.take().unwrap_or_default();

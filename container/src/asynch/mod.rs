@@ -6,6 +6,8 @@
 //! async renters wait, and [`run_scoped`](crate::Container::run_scoped).
 
 mod dispose;
+mod drive;
+mod keyed;
 mod lifecycle;
 mod register;
 mod resolve;

@@ -9,7 +9,7 @@ use crate::erased::{BoxFuture, Erased};
 use crate::factory::{ErasedAsyncFactory, ErasedDisposer, FactoryFn, FactoryResult, factory_error};
 use crate::lifetime::Lifetime;
 
-fn erase_async<M, F>(factory: F) -> Arc<ErasedAsyncFactory>
+pub(super) fn erase_async<M, F>(factory: F) -> Arc<ErasedAsyncFactory>
 where
     F: FactoryFn<M>,
     F::Output: Future + Send + 'static,
@@ -22,7 +22,7 @@ where
     })
 }
 
-fn erase_try_async<M, F>(factory: F) -> Arc<ErasedAsyncFactory>
+pub(super) fn erase_try_async<M, F>(factory: F) -> Arc<ErasedAsyncFactory>
 where
     F: FactoryFn<M>,
     F::Output: Future + Send + 'static,

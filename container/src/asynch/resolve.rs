@@ -1,50 +1,43 @@
-//! The async driver of the resolution core: the same lookup step as the
-//! sync driver ([`resolve`](crate::resolve)), with waits awaited and async
-//! factories awaited; everything else is shared.
+//! Async resolution: the entry points (`resolve_async`, `warm_up_async`,
+//! the handles' async methods) over the same lookup step as the sync
+//! driver ([`resolve`](crate::resolve)); the creations that await run on
+//! the driver in `drive.rs`.
 
 use std::sync::Arc;
 
 use crate::container::{Container, WarmUpError};
-use crate::erased::{BoxFuture, Erased};
-use crate::error::{DependencyKind, ResolveError};
+use crate::error::ResolveError;
 use crate::handles::{Factory, Lazy, through_handle_async};
-use crate::inject::{Deps, Edge, Got, HandleSeed, Source, Target, cast};
-use crate::plan::{Exec, Service};
-use crate::resolve::{Ctx, Fill, Memo, Step};
+use crate::inject::{Got, cast};
+use crate::resolve::{Ctx, Memo};
 use crate::scope::Scope;
 
 impl<'a> Ctx<'a> {
-    /// Resolves service `idx`, awaiting waits and async factories. A hit
-    /// allocates nothing; a creation boxes one future (the recursion
-    /// through the dependencies' creations needs it).
+    /// Resolves service `idx`, awaiting waits and async factories. A hit,
+    /// or a creation with nothing to await, is served synchronously;
+    /// everything else runs on [`drive`](Ctx::drive), an explicit stack in
+    /// one future (no future per node).
     pub(crate) async fn get_async(self, idx: u32) -> Result<Got<'a>, ResolveError> {
         if let Some(got) = self.hit(idx) {
             return Ok(got);
         }
         let svc = self.service(idx);
-        // Nothing to await: created synchronously, without a box. (A slot
-        // of such a service is never claimed across an `.await`, so a wait
-        // for it is a wait for a factory running on another thread.)
+        // Nothing to await: created synchronously. (A slot of such a
+        // service is never claimed across an `.await`, so a wait for it is
+        // a wait for a factory running on another thread.)
         if !svc.needs_async && svc.pool.is_none() {
             return self.get(idx);
         }
-        self.get_async_slow(idx).await
-    }
-
-    /// [`get_async`](Ctx::get_async) past the hit.
-    fn get_async_slow(self, idx: u32) -> BoxFuture<'a, Result<Got<'a>, ResolveError>> {
-        Box::pin(async move {
-            loop {
-                match self.lookup(idx)? {
-                    Step::Hit(got) => return Ok(got),
-                    Step::Busy(slot, actor) => slot
-                        .wait_async(&actor)
-                        .await
-                        .map_err(|e| e.within(self.service(idx).node))?,
-                    Step::Fill(fill) => return self.fill_async(fill).await,
-                }
+        // One actor for the whole chain of creations, current whenever the
+        // driver is polled.
+        match crate::actor::Actor::current() {
+            Some(_) => self.drive(idx).await,
+            None => {
+                let (actor, _) = crate::actor::Actor::current_or_new();
+                let run = std::pin::pin!(self.drive(idx));
+                actor.polling(run).await
             }
-        })
+        }
     }
 
     /// Resolves service `idx` as an `Arc<T>`, awaiting async factories.
@@ -53,160 +46,6 @@ impl<'a> Ctx<'a> {
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
         self.get_async(idx).await.map(cast::<T>)
-    }
-
-    async fn fill_async(self, mut fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
-        let (idx, svc) = (fill.idx, fill.svc);
-        let cx = self.building(svc);
-        let work = async {
-            let mut rent = match svc.pool {
-                Some(p) => Some(
-                    crate::trace::pool_wait(&self, &svc.node, self.root.pools[p as usize].rent())
-                        .await,
-                ),
-                None => None,
-            };
-            match rent.as_mut().and_then(|r| r.take_idle()) {
-                Some(v) => Ok((v, rent, false)),
-                None => cx.construct_async(svc).await.map(|v| (v, rent, true)),
-            }
-        };
-        let mut work = std::pin::pin!(work);
-        let done = match fill.enter.take() {
-            Some(actor) => actor.polling(work.as_mut()).await,
-            None => work.await,
-        };
-        match done {
-            Ok((v, rent, created)) => Ok(self.complete(fill, v, rent, created)),
-            Err(e) => Err(self.failed(idx, svc, e)),
-        }
-    }
-
-    /// Runs the service's factory: dependencies whose creation needs async
-    /// work are resolved first (awaited), the rest by the factory itself.
-    async fn construct_async(self, svc: &'a Service) -> Result<Erased, ResolveError> {
-        if !svc.needs_async {
-            return self.construct(svc);
-        }
-        let f = match &svc.exec {
-            Exec::Forward(t) => {
-                let t = *t;
-                return self.get_async(t).await.map(|g| self.erased(t, g));
-            }
-            Exec::Instance(v) => return Ok(v.clone()),
-            Exec::Supplied => return self.construct(svc),
-            Exec::Factory(_) | Exec::AsyncFactory(_) => &svc.exec,
-        };
-        let edges = self.root.plan.edges_of(svc);
-        let mut pre: Vec<Option<Pre>> = Vec::new();
-        if edges.iter().any(|e| self.resolved_ahead(e)) {
-            pre.reserve_exact(edges.len());
-            for e in edges {
-                pre.push(self.prefetch(e).await?);
-            }
-        }
-        let mut src = Prefetched { cx: self, pre };
-        let fast = self.fast();
-        let value = match f {
-            Exec::AsyncFactory(f) => {
-                // The arguments are fetched now; only the future lives on.
-                let fut = f(&mut Deps::new(edges, fast, &mut src))?;
-                fut.await?
-            }
-            Exec::Factory(f) => f(&mut Deps::new(edges, fast, &mut src))?,
-            _ => unreachable!("matched above"),
-        };
-        self.count(svc, &value);
-        Ok(value)
-    }
-
-    /// Whether [`prefetch`](Ctx::prefetch) resolves the dependency on `e`.
-    fn resolved_ahead(&self, e: &Edge) -> bool {
-        match (e.kind, e.target) {
-            (DependencyKind::Required | DependencyKind::Optional, Target::Service(t)) => {
-                self.service(t).needs_async
-            }
-            (DependencyKind::Collection, Target::Collection(c)) => self.root.plan.collections
-                [c as usize]
-                .iter()
-                .any(|&i| self.service(i).needs_async),
-            _ => false,
-        }
-    }
-
-    /// Resolves, with `.await`, the dependency on `e` if its creation needs
-    /// async work; the rest are fetched synchronously by the factory.
-    async fn prefetch(self, e: &Edge) -> Result<Option<Pre>, ResolveError> {
-        if !self.resolved_ahead(e) {
-            return Ok(None);
-        }
-        Ok(Some(match e.target {
-            Target::Service(t) => Pre::One(self.get_async(t).await.map(|g| self.erased(t, g))?),
-            Target::Collection(c) => {
-                let elements = &self.root.plan.collections[c as usize];
-                let mut all = Vec::with_capacity(elements.len());
-                for &i in elements.iter() {
-                    all.push(self.get_async(i).await.map(|g| self.erased(i, g))?);
-                }
-                Pre::Many(all)
-            }
-            Target::Absent => return Ok(None),
-        }))
-    }
-}
-
-/// A dependency resolved ahead of the factory call.
-enum Pre {
-    One(Erased),
-    Many(Vec<Erased>),
-}
-
-/// Serves a factory's dependencies: the ones resolved ahead (async), the
-/// others synchronously.
-struct Prefetched<'a> {
-    cx: Ctx<'a>,
-    pre: Vec<Option<Pre>>,
-}
-
-impl<'d, 'a: 'd> Source<'d> for Prefetched<'a> {
-    fn one(&mut self, pos: usize, idx: u32) -> Result<Got<'d>, ResolveError> {
-        match self.pre.get_mut(pos).and_then(Option::take) {
-            Some(Pre::One(v)) => Ok(Got::Erased(v, &*self.cx.service(idx).caster)),
-            _ => self.cx.get(idx),
-        }
-    }
-
-    fn erased(&mut self, pos: usize, idx: u32) -> Result<Erased, ResolveError> {
-        match self.pre.get_mut(pos).and_then(Option::take) {
-            Some(Pre::One(v)) => Ok(v),
-            _ => self.cx.get(idx).map(|g| self.cx.erased(idx, g)),
-        }
-    }
-
-    fn many(
-        &mut self,
-        pos: usize,
-        c: u32,
-        each: &mut dyn FnMut(Got<'d>),
-    ) -> Result<(), ResolveError> {
-        let elements = &self.cx.root.plan.collections[c as usize];
-        match self.pre.get_mut(pos).and_then(Option::take) {
-            Some(Pre::Many(values)) => {
-                for (&i, v) in elements.iter().zip(values) {
-                    each(Got::Erased(v, &*self.cx.service(i).caster));
-                }
-            }
-            _ => {
-                for &i in elements.iter() {
-                    each(self.cx.get(i)?);
-                }
-            }
-        }
-        Ok(())
-    }
-
-    fn seed(&self, idx: Option<u32>) -> HandleSeed {
-        self.cx.seed(idx)
     }
 }
 

@@ -380,7 +380,12 @@ impl Dependency {
     /// `Arc<Pool>`, `Vec<Arc<dyn Plugin>>` (2), `Option<Arc<Audit>>`
     /// (absent), `Arc<Smtp>` (missing).
     pub(crate) fn label(&self) -> String {
-        let ty = self.kind.wrap(&pretty(self.type_name));
+        // Wrapped before it is shortened: a keyed service or an argument
+        // registration is recognised by its full name.
+        let ty = match self.kind.wrap(self.type_name) {
+            w if crate::key::is_self_named(self.type_name) => pretty(&w),
+            _ => self.kind.wrap(&pretty(self.type_name)),
+        };
         match &self.target {
             DependencyTarget::Missing => format!("{ty} (missing)"),
             DependencyTarget::Absent => format!("{ty} (absent)"),

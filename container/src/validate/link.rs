@@ -296,10 +296,14 @@ pub(super) fn missing(
             )
         })
         .collect();
-    did_you_mean.extend(suggest(
-        name,
-        nodes.iter().copied().filter(|n| *n != requester),
-    ));
+    let others = || nodes.iter().copied().filter(|n| *n != requester);
+    let keyed = |n: &Node| n.name.starts_with(crate::key::KEYED_PREFIX);
+    match crate::keyed::hints(name, others()) {
+        Some(keys) => did_you_mean.extend(keys),
+        None => did_you_mean.extend(suggest(name, others().filter(|n| !keyed(n)))),
+    }
+    did_you_mean.extend(crate::keyed::unkeyed_hints(name, others()));
+    did_you_mean.extend(crate::with_args::hints(name, others()));
     if collection_index.contains_key(&id) {
         did_you_mean.push(format!(
             "`Vec<Arc<{name}>>` (it is registered as a collection with `collect`)"

@@ -1,0 +1,430 @@
+//! The async driver of the resolution core: one future per resolution,
+//! with the creations in progress on an explicit stack of frames.
+
+use crate::erased::{BoxFuture, Erased};
+use crate::error::{DependencyKind, ResolveError};
+use crate::inject::{Deps, Edge, Got, HandleSeed, Source, Target};
+use crate::plan::{Exec, Service};
+use crate::pool::Rent;
+use crate::resolve::{Ctx, Fill, Step};
+
+impl<'a> Ctx<'a> {
+    /// Looks service `idx` up until it is a hit (`Ok`) or this resolution
+    /// must create it (`Err`: the claim), awaiting other actors' creations.
+    async fn claim_async(self, idx: u32) -> Result<Result<Got<'a>, Fill<'a>>, ResolveError> {
+        loop {
+            match self.lookup(idx)? {
+                Step::Hit(got) => return Ok(Ok(got)),
+                Step::Busy(slot, actor) => slot
+                    .wait_async(&actor)
+                    .await
+                    .map_err(|e| e.within(self.service(idx).node))?,
+                Step::Fill(fill) => return Ok(Err(fill)),
+            }
+        }
+    }
+
+    /// The async driver: creates service `idx` and what it needs, depth
+    /// first, on an explicit stack of [`Frame`]s, in one future. Only real
+    /// waits are awaited (another actor's creation, a pool, an async
+    /// factory's future); everything else is a synchronous step.
+    /// Dependencies whose creation awaits something are resolved ahead of
+    /// their dependent's factory call (into one arena shared by the
+    /// frames); the rest are fetched by the factory itself, synchronously.
+    ///
+    /// Dropping the future drops the frames: every claim is released
+    /// empty (the next resolution creates again), every pool permit given
+    /// back, every factory future dropped.
+    pub(super) async fn drive(self, idx: u32) -> Result<Got<'a>, ResolveError> {
+        let mut stack: Vec<Frame<'a>> = Vec::with_capacity(8);
+        // Room for a typical request's dependencies resolved ahead.
+        let mut arena: Vec<Option<Pre>> = Vec::with_capacity(16);
+        // A service to obtain for the top frame (or the caller), and in
+        // which context.
+        let mut wanted = Some((idx, self));
+        loop {
+            let (t, value) = if let Some((t, cx)) = wanted.take() {
+                // Obtain `t`: a hit, a synchronous creation, or a claim
+                // (after waiting for other actors) and a new frame.
+                let got = match cx.hit(t) {
+                    Some(got) => Ok(got),
+                    None => {
+                        let svc = cx.service(t);
+                        if !svc.needs_async && svc.pool.is_none() {
+                            cx.get(t)
+                        } else {
+                            match cx.claim_async(t).await {
+                                Ok(Ok(got)) => Ok(got),
+                                Ok(Err(fill)) => {
+                                    stack.push(Frame::new(cx, fill));
+                                    continue;
+                                }
+                                Err(e) => Err(e),
+                            }
+                        }
+                    }
+                };
+                match got {
+                    Ok(got) => (t, cx.erased_or_got(t, got, stack.is_empty())),
+                    Err(e) => return Err(unwind(&mut stack, e)),
+                }
+            } else {
+                let Some(top) = stack.last_mut() else {
+                    unreachable!("tenure bug: the async driver ran out of frames");
+                };
+                let progress = match top.step(&mut arena) {
+                    Ok(Progress::Rent(p)) => {
+                        let at = top.at;
+                        let pool = &at.root.pools[p as usize];
+                        let rent = crate::trace::pool_wait(&at, &top.svc().node, pool.rent()).await;
+                        top.rented(rent)
+                    }
+                    Ok(Progress::Await(fut)) => match fut.await {
+                        Ok(v) => {
+                            top.cx().count(top.svc(), &v);
+                            Ok(Progress::Done(v, top.rent.take(), true))
+                        }
+                        Err(e) => Err(e),
+                    },
+                    other => other,
+                };
+                match progress {
+                    Ok(Progress::Need(t, cx)) => {
+                        wanted = Some((t, cx));
+                        continue;
+                    }
+                    Ok(Progress::Done(value, rent, created)) => {
+                        let Some(frame) = stack.pop() else {
+                            unreachable!("tenure bug: the async driver lost its frame");
+                        };
+                        arena.truncate(frame.base);
+                        let at = frame.at;
+                        let t = frame.fill.idx;
+                        let got = at.complete(frame.fill, value, rent, created);
+                        (t, at.erased_or_got(t, got, stack.is_empty()))
+                    }
+                    Ok(_) => continue,
+                    Err(e) => return Err(unwind(&mut stack, e)),
+                }
+            };
+            // Hand the instance to the frame below, or to the caller.
+            match stack.last_mut() {
+                None => {
+                    return Ok(match value {
+                        Value::Got(got) => got,
+                        Value::Erased(e) => Got::Erased(e, &*self.service(t).caster),
+                    });
+                }
+                Some(parent) => parent.accept(&mut arena, value.into_erased(self, t)),
+            }
+        }
+    }
+
+    /// A delivered instance: as the caller's [`Got`] when nothing is left
+    /// below it, erased for a dependent frame otherwise.
+    fn erased_or_got(self, idx: u32, got: Got<'a>, last: bool) -> Value<'a> {
+        if last {
+            Value::Got(got)
+        } else {
+            Value::Erased(self.erased(idx, got))
+        }
+    }
+
+    /// Whether the driver resolves the dependency on `e` ahead of the
+    /// factory call.
+    fn resolved_ahead(&self, e: &Edge) -> bool {
+        match (e.kind, e.target) {
+            (DependencyKind::Required | DependencyKind::Optional, Target::Service(t)) => {
+                self.service(t).needs_async
+            }
+            (DependencyKind::Collection, Target::Collection(c)) => self.root.plan.collections
+                [c as usize]
+                .iter()
+                .any(|&i| self.service(i).needs_async),
+            _ => false,
+        }
+    }
+}
+
+/// An instance on its way down the driver's stack.
+enum Value<'a> {
+    Got(Got<'a>),
+    Erased(Erased),
+}
+
+impl<'a> Value<'a> {
+    fn into_erased(self, cx: Ctx<'a>, idx: u32) -> Erased {
+        match self {
+            Value::Got(got) => cx.erased(idx, got),
+            Value::Erased(e) => e,
+        }
+    }
+}
+
+/// Fails every frame on the stack, innermost first, each adding its
+/// service to the error's path (and releasing its claim).
+fn unwind(stack: &mut Vec<Frame<'_>>, mut e: ResolveError) -> ResolveError {
+    while let Some(frame) = stack.pop() {
+        let (idx, svc) = (frame.fill.idx, frame.fill.svc);
+        e = frame.at.failed(idx, svc, e);
+    }
+    e
+}
+
+/// One creation in progress on the driver's stack.
+struct Frame<'a> {
+    /// The context it was looked up in (owns the result).
+    at: Ctx<'a>,
+    /// The claim on its slot, and what it creates.
+    fill: Fill<'a>,
+    /// Its pool rent, for pooled services.
+    rent: Option<Rent<'a>>,
+    stage: Stage,
+    /// Where its dependencies resolved ahead start in the arena.
+    base: usize,
+    /// The next dependency to look at.
+    edge: usize,
+    /// The next element of the collection dependency being resolved.
+    element: usize,
+    /// A binding's instance: its target's.
+    forwarded: Option<Erased>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Stage {
+    /// Rent from its pool, if pooled.
+    Rent,
+    /// Resolve ahead the dependencies whose creation awaits.
+    Ahead,
+    /// Call (or await) the factory.
+    Call,
+}
+
+/// What a frame's step asks of the driver.
+enum Progress<'a> {
+    /// Obtain this service, in this context, and hand it back.
+    Need(u32, Ctx<'a>),
+    /// Rent from pool `p` (await it), then step again.
+    Rent(u32),
+    /// Await the async factory's future: the instance.
+    Await(BoxFuture<'static, Result<Erased, ResolveError>>),
+    /// Step again.
+    Again,
+    /// The instance (and whether it was created, not reused from a pool).
+    Done(Erased, Option<Rent<'a>>, bool),
+}
+
+impl<'a> Frame<'a> {
+    fn new(at: Ctx<'a>, fill: Fill<'a>) -> Self {
+        Frame {
+            at,
+            fill,
+            rent: None,
+            stage: Stage::Rent,
+            base: 0,
+            edge: 0,
+            element: 0,
+            forwarded: None,
+        }
+    }
+
+    /// The context its service is built in.
+    fn cx(&self) -> Ctx<'a> {
+        self.at.building(self.fill.svc)
+    }
+
+    fn svc(&self) -> &'a Service {
+        self.fill.svc
+    }
+
+    /// Its pool rent is in: reuse an idle instance, or go on creating.
+    fn rented(&mut self, mut rent: Rent<'a>) -> Result<Progress<'a>, ResolveError> {
+        if let Some(v) = rent.take_idle() {
+            return Ok(Progress::Done(v, Some(rent), false));
+        }
+        self.rent = Some(rent);
+        Ok(Progress::Again)
+    }
+
+    /// Advances the creation synchronously, until it needs something from
+    /// the driver (a dependency, a wait) or is done.
+    fn step(&mut self, arena: &mut Vec<Option<Pre>>) -> Result<Progress<'a>, ResolveError> {
+        loop {
+            if let Some(progress) = self.advance(arena)? {
+                return Ok(progress);
+            }
+        }
+    }
+
+    /// One stage of [`step`](Frame::step); `None`: go on.
+    fn advance(
+        &mut self,
+        arena: &mut Vec<Option<Pre>>,
+    ) -> Result<Option<Progress<'a>>, ResolveError> {
+        let svc = self.svc();
+        match self.stage {
+            Stage::Rent => {
+                self.stage = Stage::Ahead;
+                self.base = arena.len();
+                if svc.needs_async && matches!(svc.exec, Exec::Factory(_) | Exec::AsyncFactory(_)) {
+                    let edges = self.at.root.plan.edges_of(svc);
+                    arena.resize_with(self.base + edges.len(), || None);
+                }
+                Ok(svc.pool.map(Progress::Rent))
+            }
+            Stage::Ahead => {
+                let cx = self.cx();
+                if !svc.needs_async {
+                    self.stage = Stage::Call;
+                    return Ok(None);
+                }
+                if let Exec::Forward(t) = svc.exec {
+                    // The target's instance completes this frame (see
+                    // `accept`).
+                    return Ok(Some(Progress::Need(t, cx)));
+                }
+                let edges = cx.root.plan.edges_of(svc);
+                while let Some(e) = edges.get(self.edge) {
+                    if !cx.resolved_ahead(e) {
+                        self.edge += 1;
+                        continue;
+                    }
+                    match e.target {
+                        // An existing instance is left to the factory's own
+                        // (synchronous) fetch.
+                        Target::Service(t) if cx.hit(t).is_some() => self.edge += 1,
+                        Target::Service(t) => return Ok(Some(Progress::Need(t, cx))),
+                        Target::Collection(c) => {
+                            let elements = &cx.root.plan.collections[c as usize];
+                            match elements.get(self.element) {
+                                Some(&i) => return Ok(Some(Progress::Need(i, cx))),
+                                None => {
+                                    self.edge += 1;
+                                    self.element = 0;
+                                }
+                            }
+                        }
+                        Target::Absent => self.edge += 1,
+                    }
+                }
+                self.stage = Stage::Call;
+                Ok(None)
+            }
+            Stage::Call => {
+                let cx = self.cx();
+                let value = match (&svc.exec, self.forwarded.take()) {
+                    (_, Some(v)) => v,
+                    (Exec::Factory(f), None) if svc.needs_async => {
+                        let pre = arena.get_mut(self.base..).unwrap_or_default();
+                        let mut src = Prefetched { cx, pre };
+                        let edges = cx.root.plan.edges_of(svc);
+                        let v = f(&mut Deps::new(edges, cx.fast(), &mut src))?;
+                        cx.count(svc, &v);
+                        v
+                    }
+                    (Exec::AsyncFactory(f), None) => {
+                        let pre = arena.get_mut(self.base..).unwrap_or_default();
+                        let mut src = Prefetched { cx, pre };
+                        let edges = cx.root.plan.edges_of(svc);
+                        // The arguments are fetched now; only the future
+                        // lives on.
+                        return Ok(Some(Progress::Await(f(&mut Deps::new(
+                            edges,
+                            cx.fast(),
+                            &mut src,
+                        ))?)));
+                    }
+                    _ => cx.construct(svc)?,
+                };
+                Ok(Some(Progress::Done(value, self.rent.take(), true)))
+            }
+        }
+    }
+
+    /// Takes the instance of the dependency this frame asked for.
+    fn accept(&mut self, arena: &mut [Option<Pre>], value: Erased) {
+        let svc = self.svc();
+        if let Exec::Forward(_) = svc.exec {
+            // A binding: its target's instance is its own.
+            self.stage = Stage::Call;
+            self.forwarded = Some(value);
+            return;
+        }
+        let cx = self.cx();
+        let edges = cx.root.plan.edges_of(svc);
+        let Some(e) = edges.get(self.edge) else {
+            return;
+        };
+        let Some(place) = arena.get_mut(self.base + self.edge) else {
+            return;
+        };
+        match e.target {
+            Target::Collection(_) => {
+                match place {
+                    Some(Pre::Many(all)) => all.push(value),
+                    _ => *place = Some(Pre::Many(vec![value])),
+                }
+                self.element += 1;
+            }
+            _ => {
+                *place = Some(Pre::One(value));
+                self.edge += 1;
+            }
+        }
+    }
+}
+
+/// A dependency resolved ahead of the factory call.
+enum Pre {
+    One(Erased),
+    Many(Vec<Erased>),
+}
+
+/// Serves a factory's dependencies: the ones resolved ahead (async), the
+/// others synchronously.
+struct Prefetched<'a, 'p> {
+    cx: Ctx<'a>,
+    pre: &'p mut [Option<Pre>],
+}
+
+impl<'d, 'a: 'd> Source<'d> for Prefetched<'a, '_> {
+    fn one(&mut self, pos: usize, idx: u32) -> Result<Got<'d>, ResolveError> {
+        match self.pre.get_mut(pos).and_then(Option::take) {
+            Some(Pre::One(v)) => Ok(Got::Erased(v, &*self.cx.service(idx).caster)),
+            _ => self.cx.get(idx),
+        }
+    }
+
+    fn erased(&mut self, pos: usize, idx: u32) -> Result<Erased, ResolveError> {
+        match self.pre.get_mut(pos).and_then(Option::take) {
+            Some(Pre::One(v)) => Ok(v),
+            _ => self.cx.get(idx).map(|g| self.cx.erased(idx, g)),
+        }
+    }
+
+    fn many(
+        &mut self,
+        pos: usize,
+        c: u32,
+        each: &mut dyn FnMut(Got<'d>),
+    ) -> Result<(), ResolveError> {
+        let elements = &self.cx.root.plan.collections[c as usize];
+        match self.pre.get_mut(pos).and_then(Option::take) {
+            Some(Pre::Many(values)) => {
+                for (&i, v) in elements.iter().zip(values) {
+                    each(Got::Erased(v, &*self.cx.service(i).caster));
+                }
+            }
+            _ => {
+                for &i in elements.iter() {
+                    each(self.cx.get(i)?);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn seed(&self, idx: Option<u32>) -> HandleSeed {
+        self.cx.seed(idx)
+    }
+}
