@@ -766,3 +766,71 @@ fn the_graph_export_draws_a_captive_path_through_a_decorator() {
         "{dot}"
     );
 }
+
+struct Primary;
+struct Replica;
+
+#[test]
+fn a_keyed_service_is_decorated_under_its_key_only() {
+    let mut b = Container::builder();
+    b.keyed::<Primary>()
+        .singleton(|| Text {
+            layers: vec!["primary"],
+        })
+        .keyed::<Replica>()
+        .singleton(|| Text {
+            layers: vec!["replica"],
+        })
+        .singleton(|| Text {
+            layers: vec!["plain"],
+        })
+        .keyed::<Primary>()
+        .decorate(|inner: Arc<Text>, m: Arc<Metrics>| {
+            m.calls.fetch_add(1, Ordering::SeqCst);
+            wrap(&inner, "keyed")
+        })
+        .singleton(Metrics::default);
+    let c = b.build().unwrap();
+    let p = c.resolve_keyed::<Primary, Text>().unwrap();
+    assert_eq!(p.layers, ["primary", "keyed"]);
+    assert!(Arc::ptr_eq(
+        &p,
+        &c.resolve_keyed::<Primary, Text>().unwrap()
+    ));
+    assert_eq!(
+        c.resolve_keyed::<Replica, Text>().unwrap().layers,
+        ["replica"]
+    );
+    assert_eq!(c.resolve::<Text>().unwrap().layers, ["plain"]);
+    assert_eq!(
+        c.resolve::<Metrics>().unwrap().calls.load(Ordering::SeqCst),
+        1
+    );
+
+    b.keyed::<Primary>().without_decorators::<Text>();
+    let c = b.build().unwrap();
+    assert_eq!(
+        c.resolve_keyed::<Primary, Text>().unwrap().layers,
+        ["primary"]
+    );
+
+    // Under a key nothing is registered with: decorates nothing.
+    let mut b = Container::builder();
+    b.keyed::<Primary>().singleton(|| Repo);
+    let l_decorator = line!() + 1;
+    b.keyed::<Replica>().decorate(|inner: Arc<Repo>| -> Repo {
+        let _ = inner;
+        Repo
+    });
+    let problems = problems(&b);
+    let [Problem::Missing { requester, .. }] = &problems[..] else {
+        panic!("expected one missing problem, got {problems:?}");
+    };
+    assert_eq!(requester.site().line(), l_decorator);
+    let msg = problems[0].to_string();
+    assert!(msg.contains("decorates nothing"), "{msg}");
+    assert!(
+        msg.contains("Keyed<decorators::Replica, decorators::Repo>"),
+        "{msg}"
+    );
+}

@@ -610,3 +610,44 @@ async fn test_kernels_and_subject_builds_keep_the_hooks_of_what_they_build() {
     c.shutdown().await.unwrap();
     assert_eq!(log.take(), ["db up", "cache up", "cache down", "db down"]);
 }
+
+struct Primary;
+struct Replica;
+
+#[tokio::test]
+async fn keyed_singletons_have_a_lifecycle_per_key() {
+    let log = Arc::new(Log::default());
+    let c = Container::builder()
+        .instance_arc(log.clone())
+        .keyed::<Primary>()
+        .singleton(|log: Arc<Log>| Db { log })
+        .keyed::<Replica>()
+        .singleton(|log: Arc<Log>| Db { log })
+        .keyed::<Primary>()
+        .on_start(|d: Arc<Db>| async move {
+            d.log.push("primary up");
+            anyhow::Ok(())
+        })
+        .keyed::<Replica>()
+        .on_stop(|d: Arc<Db>| async move {
+            d.log.push("replica down");
+            anyhow::Ok(())
+        })
+        .build()
+        .unwrap();
+    c.start().await.unwrap();
+    c.shutdown().await.unwrap();
+    assert_eq!(log.take(), ["primary up", "replica down"]);
+
+    let mut b = Container::builder();
+    b.keyed::<Primary>().scoped(|| Request);
+    let key = b.keyed::<Primary>();
+    let l_hook = line!() + 1;
+    key.on_start(|_: Arc<Request>| async { anyhow::Ok(()) });
+    let problems = b.build().unwrap_err().into_problems();
+    let [Problem::Misconfigured { node, reason }] = &problems[..] else {
+        panic!("expected one misconfiguration, got {problems:?}");
+    };
+    assert_eq!(node.site().line(), l_hook);
+    assert!(reason.contains("only singletons"), "{reason}");
+}

@@ -19,6 +19,7 @@ use crate::error::ResolveError;
 use crate::factory::{ErasedFactory, Typer};
 use crate::inject::{Caster, Decl, Declarations, Deps, Inject};
 use crate::key::Key;
+use crate::keyed::{KeyedBuilder, key_of};
 use crate::node::{Node, Role};
 
 /// What a decorator returns, for the service type `T` it decorates: `T`
@@ -311,7 +312,8 @@ impl ContainerBuilder {
         F::Output: Decorated<F::Target>,
     {
         let own = <F::Output as Decorated<F::Target>>::OWN;
-        self.push_decorator::<M, F>(decorator, own, false, |apply| {
+        let key = Key::of::<F::Target>();
+        self.push_decorator::<M, F>(key, decorator, own, false, |apply| {
             Apply::Sync(Box::new(move |inner, caster, own| {
                 apply(convert::<F::Target>(inner, caster)).into_erased(own)
             }))
@@ -352,7 +354,8 @@ impl ContainerBuilder {
         <F::Output as std::future::Future>::Output: Decorated<F::Target>,
     {
         let own = <<F::Output as std::future::Future>::Output as Decorated<F::Target>>::OWN;
-        self.push_decorator::<M, F>(decorator, own, true, |apply| {
+        let key = Key::of::<F::Target>();
+        self.push_decorator::<M, F>(key, decorator, own, true, |apply| {
             Apply::Async(Box::new(move |inner, caster, own| {
                 let fut = apply(convert::<F::Target>(inner, caster));
                 Box::pin(async move { fut.await.into_erased(own) })
@@ -361,8 +364,9 @@ impl ContainerBuilder {
     }
 
     #[track_caller]
-    fn push_decorator<M, F>(
+    pub(crate) fn push_decorator<M, F>(
         &mut self,
+        key: Key,
         decorator: F,
         own: bool,
         is_async: bool,
@@ -371,7 +375,6 @@ impl ContainerBuilder {
     where
         F: DecoratorFn<M>,
     {
-        let key = Key::of::<F::Target>();
         let mut decls = Declarations::default();
         F::declare(&mut decls);
         let f = Arc::new(decorator);
@@ -416,5 +419,52 @@ impl ContainerBuilder {
         let id = TypeId::of::<T>();
         self.decorators.retain(|d| d.key.id != id);
         self
+    }
+}
+
+impl<'b, K: 'static> KeyedBuilder<'b, K> {
+    /// Decorates `T` registered under `K` (the service `Keyed<K, T>`),
+    /// like [`ContainerBuilder::decorate`]; `T` registered under another
+    /// key, or without one, is not decorated.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct Primary;
+    /// struct Replica;
+    /// struct Db(String);
+    ///
+    /// let c = Container::builder()
+    ///     .keyed::<Primary>().singleton(|| Db("primary".into()))
+    ///     .keyed::<Replica>().singleton(|| Db("replica".into()))
+    ///     .keyed::<Primary>().decorate(|db: Arc<Db>| Db(format!("logged {}", db.0)))
+    ///     .build()?;
+    /// assert_eq!(c.resolve_keyed::<Primary, Db>()?.0, "logged primary");
+    /// assert_eq!(c.resolve_keyed::<Replica, Db>()?.0, "replica");
+    /// # Ok::<(), Box<dyn std::error::Error>>(())
+    /// ```
+    #[track_caller]
+    pub fn decorate<M, F>(self, decorator: F) -> &'b mut ContainerBuilder
+    where
+        F: DecoratorFn<M>,
+        F::Output: Decorated<F::Target>,
+    {
+        let own = <F::Output as Decorated<F::Target>>::OWN;
+        let key = key_of::<K, F::Target>();
+        self.builder
+            .push_decorator::<M, F>(key, decorator, own, false, |apply| {
+                Apply::Sync(Box::new(move |inner, caster, own| {
+                    apply(convert::<F::Target>(inner, caster)).into_erased(own)
+                }))
+            })
+    }
+
+    /// Removes every decorator of `T` under `K` registered so far. See
+    /// [`ContainerBuilder::without_decorators`].
+    pub fn without_decorators<T: ?Sized + 'static>(self) -> &'b mut ContainerBuilder {
+        let id = key_of::<K, T>().id;
+        self.builder.decorators.retain(|d| d.key.id != id);
+        self.builder
     }
 }

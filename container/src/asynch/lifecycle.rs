@@ -15,6 +15,7 @@ use crate::error::ResolveError;
 use crate::factory::ErasedDisposer;
 use crate::inject::Caster;
 use crate::key::Key;
+use crate::keyed::{KeyedBuilder, key_of};
 use crate::node::{Node, Role};
 use crate::resolve::Ctx;
 
@@ -112,7 +113,15 @@ impl ContainerBuilder {
 
     #[track_caller]
     fn push_lifecycle<T: ?Sized + Send + Sync + 'static>(&mut self, kind: HookKind) -> &mut Self {
-        let key = Key::of::<T>();
+        self.push_lifecycle_at::<T>(Key::of::<T>(), kind)
+    }
+
+    #[track_caller]
+    fn push_lifecycle_at<T: ?Sized + Send + Sync + 'static>(
+        &mut self,
+        key: Key,
+        kind: HookKind,
+    ) -> &mut Self {
         self.hooks.push(Hook {
             key,
             node: node(key, Role::Lifecycle),
@@ -441,4 +450,36 @@ impl Container {
 async fn create(cx: Ctx<'_>, i: u32) -> Result<Erased, ResolveError> {
     let got = cx.get_async(i).await?;
     Ok(cx.erased(i, got))
+}
+
+impl<'b, K: 'static> KeyedBuilder<'b, K> {
+    /// Attaches a start hook to the singleton `T` registered under `K`.
+    /// See [`ContainerBuilder::on_start`].
+    #[track_caller]
+    pub fn on_start<T, F, Fut, E>(self, hook: F) -> &'b mut ContainerBuilder
+    where
+        T: ?Sized + Send + Sync + 'static,
+        F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<anyhow::Error> + 'static,
+    {
+        let key = key_of::<K, T>();
+        self.builder
+            .push_lifecycle_at::<T>(key, HookKind::Start(erase_hook(hook)))
+    }
+
+    /// Attaches a stop hook to the singleton `T` registered under `K`.
+    /// See [`ContainerBuilder::on_stop`].
+    #[track_caller]
+    pub fn on_stop<T, F, Fut, E>(self, hook: F) -> &'b mut ContainerBuilder
+    where
+        T: ?Sized + Send + Sync + 'static,
+        F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+        Fut: Future<Output = Result<(), E>> + Send + 'static,
+        E: Into<anyhow::Error> + 'static,
+    {
+        let key = key_of::<K, T>();
+        self.builder
+            .push_lifecycle_at::<T>(key, HookKind::Stop(erase_hook(hook)))
+    }
 }
