@@ -493,6 +493,13 @@ fn main() {
         let _ = writeln!(md, "| {} | {} | {} | {} |", s.title, s.target, fig, v);
     }
 
+    // Why the misses remain, with the instruction-level profile: kept in
+    // benches/MISSES.md and included verbatim after the summary.
+    let misses = Path::new(env!("CARGO_MANIFEST_DIR")).join("MISSES.md");
+    let misses = std::fs::read_to_string(&misses)
+        .unwrap_or_else(|e| panic!("{} is readable: {e}", misses.display()));
+    let _ = write!(md, "\n{misses}");
+
     let _ = write!(md, "\n{}", tracing_section(&runs, &c));
 
     for s in SCENARIOS {
