@@ -49,44 +49,47 @@ pub(crate) const MAX_DEPTH: usize = 64;
 pub(crate) struct Actor {
     id: u64,
     /// The ids of its ancestors, outermost first.
-    ancestors: Option<Arc<[u64]>>,
+    ancestors: Option<Ancestors>,
 }
 
+/// The ids of an actor's ancestors, outermost first. A thin pointer, so that
+/// an [`Actor`] is two words and is returned in registers.
+type Ancestors = Arc<Vec<u64>>;
+
 /// Whether `id` is in an ancestor list.
-fn among(ancestors: &Option<Arc<[u64]>>, id: u64) -> bool {
+fn among(ancestors: &Option<Ancestors>, id: u64) -> bool {
     ancestors.as_deref().is_some_and(|a| a.contains(&id))
 }
 
-/// This thread's state: the id of the actor whose code runs now (0: none)
-/// and whether it has ancestors (kept in [`ANCESTORS`]), and the thread's
-/// token and counter for fresh ids. One `Copy` value in a `const`
-/// thread-local, so reading or switching the current actor is a couple of
-/// loads and stores (no lazy initialisation, no destructor registration).
-#[derive(Clone, Copy)]
-struct Local {
-    current: u64,
-    forked: bool,
-    thread: u32,
-    next: u32,
-}
-
+// This thread's state, one scalar per `const` thread-local, each read or
+// written with a single load or store (a struct written in pieces and read
+// back whole at once would wait for its stores to retire): the id of the
+// actor whose code runs now (0: none), whether it has ancestors (kept in
+// `ANCESTORS`), and the last actor id given out on this thread.
 thread_local! {
-    static LOCAL: Cell<Local> = const {
-        Cell::new(Local { current: 0, forked: false, thread: 0, next: 0 })
-    };
+    static CURRENT: Cell<u64> = const { Cell::new(0) };
+    static FORKED: Cell<bool> = const { Cell::new(false) };
+    static LAST_ID: Cell<u64> = const { Cell::new(0) };
     /// The ancestors of the current actor, when it was forked by a handle.
-    static ANCESTORS: RefCell<Option<Arc<[u64]>>> = const { RefCell::new(None) };
+    static ANCESTORS: RefCell<Option<Ancestors>> = const { RefCell::new(None) };
 }
 
 /// A fresh actor id: the thread's token in the high half, a per-thread
 /// counter in the low half (never 0).
-fn fresh_id(local: &mut Local) -> u64 {
+fn fresh_id() -> u64 {
     static NEXT_THREAD: AtomicU32 = AtomicU32::new(1);
-    if local.thread == 0 {
-        local.thread = NEXT_THREAD.fetch_add(1, Ordering::Relaxed);
-    }
-    local.next = local.next.wrapping_add(1);
-    (u64::from(local.thread) << 32) | u64::from(local.next)
+    let last = LAST_ID.get();
+    let (thread, n) = match last {
+        0 => (NEXT_THREAD.fetch_add(1, Ordering::Relaxed), 0u32),
+        _ => ((last >> 32) as u32, last as u32),
+    };
+    let n = match n.wrapping_add(1) {
+        0 => 1,
+        n => n,
+    };
+    let id = (u64::from(thread) << 32) | u64::from(n);
+    LAST_ID.set(id);
+    id
 }
 
 impl Actor {
@@ -98,13 +101,13 @@ impl Actor {
     /// synchronous creation runs on this thread, or whose async creation is
     /// being polled.
     pub(crate) fn current() -> Option<Actor> {
-        let local = LOCAL.get();
-        if local.current == 0 {
+        let current = CURRENT.get();
+        if current == 0 {
             return None;
         }
         Some(Actor {
-            id: local.current,
-            ancestors: if local.forked {
+            id: current,
+            ancestors: if FORKED.get() {
                 ANCESTORS.with_borrow(Clone::clone)
             } else {
                 None
@@ -116,12 +119,12 @@ impl Actor {
     /// new, so the caller must [`enter`](Actor::enter) it while it creates).
     #[inline]
     pub(crate) fn current_or_new() -> (Actor, bool) {
-        let mut local = LOCAL.get();
-        if local.current != 0 {
-            if !local.forked {
+        let current = CURRENT.get();
+        if current != 0 {
+            if !FORKED.get() {
                 return (
                     Actor {
-                        id: local.current,
+                        id: current,
                         ancestors: None,
                     },
                     false,
@@ -129,8 +132,7 @@ impl Actor {
             }
             return (Actor::current().unwrap_or_else(|| unreachable!()), false);
         }
-        let id = fresh_id(&mut local);
-        LOCAL.set(local);
+        let id = fresh_id();
         (
             Actor {
                 id,
@@ -147,21 +149,21 @@ impl Actor {
         let Some(parent) = Actor::current() else {
             return Ok(Actor::current_or_new().0);
         };
-        let depth = parent.ancestors.as_deref().map_or(0, <[u64]>::len);
+        let depth = parent.ancestors.as_deref().map_or(0, Vec::len);
         if depth >= MAX_DEPTH {
             return Err(ResolveError::new(ResolveErrorKind::Reentrant));
         }
-        let ancestors: Arc<[u64]> = parent
-            .ancestors
-            .as_deref()
-            .unwrap_or(&[])
-            .iter()
-            .copied()
-            .chain([parent.id])
-            .collect();
-        let mut local = LOCAL.get();
-        let id = fresh_id(&mut local);
-        LOCAL.set(local);
+        let ancestors: Ancestors = Arc::new(
+            parent
+                .ancestors
+                .as_deref()
+                .map_or(&[][..], Vec::as_slice)
+                .iter()
+                .copied()
+                .chain([parent.id])
+                .collect(),
+        );
+        let id = fresh_id();
         Ok(Actor {
             id,
             ancestors: Some(ancestors),
@@ -176,11 +178,10 @@ impl Actor {
     /// Makes this the current actor of the thread until the guard drops.
     #[inline]
     pub(crate) fn enter(&self) -> Entered {
-        let mut local = LOCAL.get();
-        let before = (local.current, local.forked);
-        local.current = self.id;
-        local.forked = self.ancestors.is_some();
-        LOCAL.set(local);
+        let before = (
+            CURRENT.replace(self.id),
+            FORKED.replace(self.ancestors.is_some()),
+        );
         let ancestors = if self.ancestors.is_some() || before.1 {
             Some(ANCESTORS.replace(self.ancestors.clone()))
         } else {
@@ -209,15 +210,14 @@ impl Actor {
 pub(crate) struct Entered {
     before: (u64, bool),
     /// The previous ancestors, when either actor had some.
-    ancestors: Option<Option<Arc<[u64]>>>,
+    ancestors: Option<Option<Ancestors>>,
 }
 
 impl Drop for Entered {
     #[inline]
     fn drop(&mut self) {
-        let mut local = LOCAL.get();
-        (local.current, local.forked) = self.before;
-        LOCAL.set(local);
+        CURRENT.set(self.before.0);
+        FORKED.set(self.before.1);
         if let Some(before) = self.ancestors.take() {
             ANCESTORS.set(before);
         }
@@ -227,7 +227,7 @@ impl Drop for Entered {
 /// An actor waiting for a slot, and the slot's owner (0: nobody).
 struct Wait {
     actor: u64,
-    ancestors: Option<Arc<[u64]>>,
+    ancestors: Option<Ancestors>,
     slot: usize,
     owner: u64,
 }

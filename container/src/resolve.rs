@@ -129,6 +129,7 @@ impl<'a> Ctx<'a> {
     }
 
     /// The context a service is built in: the root for singletons.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
     pub(crate) fn building(&self, svc: &Service) -> Self {
         if svc.lifetime == Lifetime::Singleton {
             self.for_singleton()
@@ -167,6 +168,7 @@ impl<'a> Ctx<'a> {
 
     /// The first step of resolving service `idx`: a hit, a wait, or a
     /// creation to run. Never blocks and never runs user code.
+    #[inline(always)]
     pub(crate) fn lookup(&self, idx: u32) -> Result<Step<'a>, ResolveError> {
         let svc = self.service(idx);
         if let Some(memo) = self.memo
@@ -253,14 +255,14 @@ impl<'a> Ctx<'a> {
 
     /// Records a created instance: stores it, gives it to its owner for
     /// disposal, makes a singleton's typed handle, finishes a pool rent.
-    /// Returns the stored instance.
+    /// Returns the stored instance (erased: two words, in registers).
     pub(crate) fn complete(
         &self,
         fill: Fill<'a>,
         value: Erased,
         rent: Option<Rent<'a>>,
         created: bool,
-    ) -> Got<'a> {
+    ) -> Erased {
         let Fill {
             idx,
             svc,
@@ -272,7 +274,7 @@ impl<'a> Ctx<'a> {
         if let Some(rent) = rent {
             rent.finish(created);
         }
-        let value = match claim {
+        match claim {
             Some(claim) => {
                 let stored = claim.complete(value);
                 match svc.lifetime {
@@ -299,8 +301,7 @@ impl<'a> Ctx<'a> {
                 }
                 value
             }
-        };
-        Got::Erased(value, &*svc.caster)
+        }
     }
 
     /// A creation failed: marks it in the warm-up memo, and records where.
@@ -487,7 +488,15 @@ impl<'a> Ctx<'a> {
     fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
         let (idx, svc) = (fill.idx, fill.svc);
         let _entered = fill.enter.as_ref().map(Actor::enter);
-        let cx = self.building(svc);
+        // Borrowed unless it is a singleton's: a copy of a context just
+        // built would read it back before its stores retire.
+        let root_cx;
+        let cx = if svc.lifetime == Lifetime::Singleton {
+            root_cx = self.for_singleton();
+            &root_cx
+        } else {
+            self
+        };
         let mut rent = match svc.pool {
             Some(p) => Some(
                 self.root.pools[p as usize]
@@ -501,7 +510,10 @@ impl<'a> Ctx<'a> {
             None => cx.construct(svc).map(|v| (v, true)),
         };
         match value {
-            Ok((v, created)) => Ok(self.complete(fill, v, rent, created)),
+            Ok((v, created)) => Ok(Got::Erased(
+                self.complete(fill, v, rent, created),
+                &*svc.caster,
+            )),
             Err(e) => Err(self.failed(idx, svc, e)),
         }
     }

@@ -100,8 +100,12 @@ impl<'a> Ctx<'a> {
                         arena.truncate(frame.base);
                         let at = frame.at;
                         let t = frame.fill.idx;
-                        let got = at.complete(frame.fill, value, rent, created);
-                        (t, at.erased_or_got(t, got, stack.is_empty()))
+                        let svc = frame.fill.svc;
+                        let value = at.complete(frame.fill, value, rent, created);
+                        (
+                            t,
+                            at.erased_or_got(t, Got::Erased(value, &*svc.caster), stack.is_empty()),
+                        )
                     }
                     Ok(_) => continue,
                     Err(e) => return Err(unwind(&mut stack, e)),
