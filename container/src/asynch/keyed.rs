@@ -6,11 +6,9 @@ use std::future::Future;
 use std::sync::Arc;
 
 use crate::asynch::AsyncDispose;
-use crate::builder::{ContainerBuilder, HookKind, RegExec, convert, pool_size};
+use crate::builder::{ContainerBuilder, HookKind, RegExec, pool_size};
 use crate::container::Container;
-use crate::erased::{BoxFuture, Erased};
 use crate::error::ResolveError;
-use crate::factory::ErasedDisposer;
 use crate::factory::{FactoryFn, FactoryResult};
 use crate::handles::through_handle_async;
 use crate::keyed::{KeyedBuilder, key_of};
@@ -18,7 +16,7 @@ use crate::lifetime::Lifetime;
 use crate::scope::Scope;
 use crate::with_args::{ArgFactoryFn, FactoryWith, Made, Prepared, erase_with, within};
 
-use super::register::{erase_async, erase_try_async};
+use super::register::{erase_async, erase_hook, erase_try_async};
 
 impl<'b, K: 'static> KeyedBuilder<'b, K> {
     /// Registers an async singleton under `K`. See
@@ -103,14 +101,7 @@ impl<'b, K: 'static> KeyedBuilder<'b, K> {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<anyhow::Error> + 'static,
     {
-        let erased: Arc<ErasedDisposer> = Arc::new(
-            move |e: Erased, caster: &(dyn std::any::Any + Send + Sync)| {
-                let fut = disposer(convert::<T>(e, caster));
-                Box::pin(async move { fut.await.map_err(Into::into) })
-                    as BoxFuture<'static, Result<(), anyhow::Error>>
-            },
-        );
-        self.push_hook::<T>(HookKind::Disposer(erased))
+        self.push_hook::<T>(HookKind::Disposer(erase_hook(disposer)))
     }
 
     /// Attaches `T`'s [`AsyncDispose`] implementation as the async disposer

@@ -8,9 +8,9 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::builder::{ContainerBuilder, Hook, HookKind, convert, node};
+use crate::builder::{ContainerBuilder, Hook, HookKind, node};
 use crate::container::{Container, Shared};
-use crate::erased::{BoxFuture, Erased, contain, panic_message};
+use crate::erased::{Erased, contain, panic_message};
 use crate::error::ResolveError;
 use crate::factory::ErasedDisposer;
 use crate::inject::Caster;
@@ -20,20 +20,7 @@ use crate::node::{Node, Role};
 use crate::resolve::Ctx;
 
 use super::dispose::{CatchUnwind, DisposeFailure, DisposeFailureKind};
-
-fn erase_hook<T, F, Fut, E>(hook: F) -> Arc<ErasedDisposer>
-where
-    T: ?Sized + Send + Sync + 'static,
-    F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
-    Fut: Future<Output = Result<(), E>> + Send + 'static,
-    E: Into<anyhow::Error> + 'static,
-{
-    Arc::new(move |e: Erased, caster: &(dyn Any + Send + Sync)| {
-        let fut = hook(convert::<T>(e, caster));
-        Box::pin(async move { fut.await.map_err(Into::into) })
-            as BoxFuture<'static, Result<(), anyhow::Error>>
-    })
-}
+use super::register::erase_hook;
 
 impl ContainerBuilder {
     /// Attaches a start hook to the singleton `T`, run by

@@ -202,14 +202,7 @@ impl ContainerBuilder {
         Fut: Future<Output = Result<(), E>> + Send + 'static,
         E: Into<anyhow::Error> + 'static,
     {
-        let erased: Arc<ErasedDisposer> = Arc::new(
-            move |e: Erased, caster: &(dyn std::any::Any + Send + Sync)| {
-                let fut = disposer(convert::<T>(e, caster));
-                Box::pin(async move { fut.await.map_err(Into::into) })
-                    as BoxFuture<'static, Result<(), anyhow::Error>>
-            },
-        );
-        self.push_hook::<T>(HookKind::Disposer(erased))
+        self.push_hook::<T>(HookKind::Disposer(erase_hook(disposer)))
     }
 
     /// Attaches `T`'s [`AsyncDispose`] implementation as its async disposer.
@@ -225,4 +218,23 @@ impl ContainerBuilder {
         self.settings.dispose_timeout = timeout;
         self
     }
+}
+
+/// Erases an async hook on `T` (a disposer, a start or stop hook): it
+/// converts the erased instance through the service's caster and boxes the
+/// hook's future, its error as `anyhow::Error`.
+pub(super) fn erase_hook<T, F, Fut, E>(hook: F) -> Arc<ErasedDisposer>
+where
+    T: ?Sized + Send + Sync + 'static,
+    F: Fn(Arc<T>) -> Fut + Send + Sync + 'static,
+    Fut: Future<Output = Result<(), E>> + Send + 'static,
+    E: Into<anyhow::Error> + 'static,
+{
+    Arc::new(
+        move |e: Erased, caster: &(dyn std::any::Any + Send + Sync)| {
+            let fut = hook(convert::<T>(e, caster));
+            Box::pin(async move { fut.await.map_err(Into::into) })
+                as BoxFuture<'static, Result<(), anyhow::Error>>
+        },
+    )
 }
