@@ -130,20 +130,6 @@ impl Owned {
         let transients = self.transients.lock().clone();
         let head = self.head.load(Acquire);
         let prev = |i: usize| slots[i].link.prev.load(Relaxed);
-        if transients.is_empty() {
-            let mut cur = head;
-            for _ in 0..slots.len() {
-                let Some(i) = (cur as usize).checked_sub(1).filter(|&i| i < slots.len()) else {
-                    break;
-                };
-                f(Owning::Slot {
-                    slot: i as u32,
-                    svc: slots[i].link.svc.load(Relaxed),
-                });
-                cur = prev(i);
-            }
-            return;
-        }
         let afters: Vec<u32> = transients.iter().map(|t| t.0).collect();
         walk(head, slots.len(), prev, &afters, |item| match item {
             Item::Slot(i) => f(Owning::Slot {
@@ -173,9 +159,7 @@ impl Owned {
     /// How many owned instances have an async disposer that disposing this
     /// owner would run (and that does not run if it is only dropped).
     pub(crate) fn pending_async_disposers(&mut self, slots: &[Slot], plan: &Plan) -> usize {
-        if !plan.owners_dispose
-            || (*self.head.get_mut() == 0 && self.transients.get_mut().is_empty())
-        {
+        if !plan.owners_dispose || self.is_empty_mut() {
             return 0;
         }
         let mut n = 0;

@@ -383,42 +383,38 @@ impl<'a> Ctx<'a> {
     #[inline(never)]
     fn get_slow(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
         let svc = self.service(idx);
-        if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
-            self.transient(svc)
+        if self.plain_transient(svc) {
+            self.transient(svc).map(|v| Got::Erased(v, &*svc.caster))
         } else {
             self.get_cached(idx)
         }
     }
 
-    /// [`get_slow`](Ctx::get_slow), the instance erased.
-    #[inline(never)]
-    fn get_slow_erased(&self, idx: u32) -> Result<Erased, ResolveError> {
-        let svc = self.service(idx);
-        if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
-            let started = crate::trace::start();
-            match self.construct(svc) {
-                Ok(v) => {
-                    crate::trace::created(self, svc, started, true);
-                    Ok(v)
-                }
-                Err(e) => Err(self.transient_failed(svc, e)),
-            }
-        } else {
-            self.get_cached(idx).map(|g| self.erased(idx, g))
-        }
+    /// A transient that claims nothing and that no owner keeps (no async
+    /// disposer, not during a warm-up): built at once, without the lookup.
+    #[inline(always)]
+    fn plain_transient(&self, svc: &Service) -> bool {
+        svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none()
     }
 
-    /// Builds a plain transient: it claims nothing, no owner keeps it.
+    /// Builds a [plain transient](Ctx::plain_transient), inlined into its
+    /// callers: its factory called right here (through an out-of-line call
+    /// chain the same work took a fifth longer in a timing loop, for no
+    /// more instructions).
     #[inline(always)]
-    fn transient(&self, svc: &'a Service) -> Result<Got<'a>, ResolveError> {
+    fn transient(&self, svc: &'a Service) -> Result<Erased, ResolveError> {
         let started = crate::trace::start();
-        match self.construct(svc) {
-            Ok(v) => {
-                crate::trace::created(self, svc, started, true);
-                Ok(Got::Erased(v, &*svc.caster))
+        let made = match &svc.exec {
+            Exec::Factory(f) => {
+                let mut src = Direct { cx: self };
+                let edges = self.root.plan.edges_of(svc);
+                f(&mut Deps::new(edges, self.fast(), &mut src)).inspect(|v| self.count(svc, v))
             }
-            Err(e) => Err(self.transient_failed(svc, e)),
-        }
+            _ => self.construct(svc),
+        };
+        let v = made.map_err(|e| self.transient_failed(svc, e))?;
+        crate::trace::created(self, svc, started, true);
+        Ok(v)
     }
 
     #[cold]
@@ -427,6 +423,12 @@ impl<'a> Ctx<'a> {
         let e = e.within(svc.node);
         crate::trace::failed(self, &svc.node, &e);
         e
+    }
+
+    /// [`get_cached`](Ctx::get_cached), the instance erased.
+    #[inline(never)]
+    fn get_cached_erased(&self, idx: u32) -> Result<Erased, ResolveError> {
+        self.get_cached(idx).map(|g| self.erased(idx, g))
     }
 
     /// Everything but a plain transient: the lookup loop.
@@ -466,28 +468,12 @@ impl<'a> Ctx<'a> {
         }
         // Past a hit, the instance comes back erased (two words, returned in
         // registers) and is converted here.
-        // A plain transient: its factory called right here. (Through the
-        // out-of-line slow path below, the same work took a fifth longer in
-        // a timing loop, for no more instructions.)
-        if svc.lifetime == Lifetime::Transient && svc.disposer.is_none() && self.memo.is_none() {
-            if let Exec::Factory(f) = &svc.exec {
-                let started = crate::trace::start();
-                let mut src = Direct { cx: self };
-                let v = f(&mut Deps::new(
-                    self.root.plan.edges_of(svc),
-                    self.fast(),
-                    &mut src,
-                ))
-                .map_err(|e| self.transient_failed(svc, e))?;
-                self.count(svc, &v);
-                crate::trace::created(self, svc, started, true);
-                return Ok(crate::inject::cast_erased::<T>(v, &*svc.caster));
-            }
-        }
-        match self.get_slow_erased(idx) {
-            Ok(e) => Ok(crate::inject::cast_erased::<T>(e, &*svc.caster)),
-            Err(e) => Err(e),
-        }
+        let made = if self.plain_transient(svc) {
+            self.transient(svc)
+        } else {
+            self.get_cached_erased(idx)
+        };
+        made.map(|v| crate::inject::cast_erased::<T>(v, &*svc.caster))
     }
 
     /// Resolves every element of collection `c`, in registration order.
