@@ -46,23 +46,16 @@ impl<'a> Ctx<'a> {
             let (t, value) = if let Some((t, cx)) = wanted.take() {
                 // Obtain `t`: a hit, a synchronous creation, or a claim
                 // (after waiting for other actors) and a new frame.
-                let got = match cx.hit(t) {
-                    Some(got) => Ok(got),
-                    None => {
-                        let svc = cx.service(t);
-                        if !svc.needs_async && svc.pool.is_none() {
-                            cx.get(t)
-                        } else {
-                            match cx.claim_async(t).await {
-                                Ok(Ok(got)) => Ok(got),
-                                Ok(Err(fill)) => {
-                                    stack.push(Frame::new(cx, fill));
-                                    continue;
-                                }
-                                Err(e) => Err(e),
-                            }
+                let got = match cx.without_await(t) {
+                    Some(now) => now,
+                    None => match cx.claim_async(t).await {
+                        Ok(Ok(got)) => Ok(got),
+                        Ok(Err(fill)) => {
+                            stack.push(Frame::new(cx, fill));
+                            continue;
                         }
-                    }
+                        Err(e) => Err(e),
+                    },
                 };
                 match got {
                     Ok(got) => (t, cx.erased_or_got(t, got, stack.is_empty())),

@@ -18,15 +18,8 @@ impl<'a> Ctx<'a> {
     /// everything else runs on [`drive`](Ctx::drive), an explicit stack in
     /// one future (no future per node).
     pub(crate) async fn get_async(self, idx: u32) -> Result<Got<'a>, ResolveError> {
-        if let Some(got) = self.hit(idx) {
-            return Ok(got);
-        }
-        let svc = self.service(idx);
-        // Nothing to await: created synchronously. (A slot of such a
-        // service is never claimed across an `.await`, so a wait for it is
-        // a wait for a factory running on another thread.)
-        if !svc.needs_async && svc.pool.is_none() {
-            return self.get(idx);
+        if let Some(now) = self.without_await(idx) {
+            return now;
         }
         // One actor for the whole chain of creations, current whenever the
         // driver is polled.
@@ -38,6 +31,20 @@ impl<'a> Ctx<'a> {
                 actor.polling(run).await
             }
         }
+    }
+
+    /// Service `idx` if nothing needs awaiting: a hit, or a creation with
+    /// nothing async in its graph and no pool to wait for, done
+    /// synchronously (a slot of such a service is never claimed across an
+    /// `.await`, so a wait for it is a wait for a factory running on another
+    /// thread). `None`: the async driver must create it.
+    #[inline]
+    pub(super) fn without_await(&self, idx: u32) -> Option<Result<Got<'a>, ResolveError>> {
+        if let Some(got) = self.hit(idx) {
+            return Some(Ok(got));
+        }
+        let svc = self.service(idx);
+        (!svc.needs_async && svc.pool.is_none()).then(|| self.get(idx))
     }
 
     /// Resolves service `idx` as an `Arc<T>`, awaiting async factories.
