@@ -334,3 +334,84 @@ async fn the_async_driver_reports_deep_failures_with_their_path_and_retries_afte
     assert!(Arc::ptr_eq(&handler.0.0, &scope.resolve::<Db>().unwrap()));
     assert_eq!(scope.instances_created(), 2);
 }
+
+struct Gate;
+
+/// Waiters are parked in a table shared by all slots. Waiters that give up
+/// (a timeout drops their future) while a creation is in flight do not
+/// disturb the others: every waiter that stays gets the one instance, in
+/// each of many scopes whose slots share that table, and the factory runs
+/// once per scope.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn cancelled_waiters_leave_the_other_waiters_of_every_scope_their_instance() {
+    const SCOPES: usize = 80;
+    const WAITERS: usize = 6;
+    let open = Arc::new(tokio::sync::Notify::new());
+    let calls = Arc::new(AtomicUsize::new(0));
+    let (gate, counter) = (open.clone(), calls.clone());
+    let c = Container::builder()
+        .scoped_async(move || {
+            let (gate, counter) = (gate.clone(), counter.clone());
+            async move {
+                counter.fetch_add(1, Ordering::SeqCst);
+                gate.notified().await;
+                Gate
+            }
+        })
+        .build()
+        .unwrap();
+    let scopes: Vec<_> = (0..SCOPES).map(|_| c.scope()).collect();
+    let mut staying = Vec::new();
+    let mut leaving = Vec::new();
+    for scope in &scopes {
+        for w in 0..WAITERS {
+            let scope = scope.clone();
+            if w % 2 == 0 {
+                staying.push(tokio::spawn(async move {
+                    scope.resolve_async::<Gate>().await.unwrap()
+                }));
+            } else {
+                leaving.push(tokio::spawn(async move {
+                    tokio::time::timeout(Duration::from_millis(5), scope.resolve_async::<Gate>())
+                        .await
+                        .is_err()
+                }));
+            }
+        }
+    }
+    for t in leaving {
+        assert!(t.await.unwrap(), "a leaving waiter timed out");
+    }
+    // Each scope's creation is in flight (held by a staying or a leaving
+    // task; a leaving creator's cancellation hands the slot to a stayer).
+    // Release them until every staying task has its instance.
+    let all = async {
+        let mut got = Vec::new();
+        for t in staying {
+            got.push(t.await.unwrap());
+        }
+        got
+    };
+    tokio::pin!(all);
+    let release = async {
+        loop {
+            tokio::select! {
+                got = &mut all => break got,
+                () = tokio::time::sleep(Duration::from_millis(2)) => open.notify_waiters(),
+            }
+        }
+    };
+    let got = tokio::time::timeout(Duration::from_secs(20), release)
+        .await
+        .expect("every staying waiter is woken");
+    for (i, scope) in scopes.iter().enumerate() {
+        let mine = &got[i * WAITERS.div_ceil(2)..(i + 1) * WAITERS.div_ceil(2)];
+        assert!(mine.iter().all(|g| Arc::ptr_eq(g, &mine[0])), "scope {i}");
+        assert_eq!(scope.instances_created(), 1, "scope {i}");
+    }
+    let calls = calls.load(Ordering::SeqCst);
+    assert!(
+        (SCOPES..=SCOPES * WAITERS).contains(&calls),
+        "one creation per scope, plus one per cancelled creator: {calls}"
+    );
+}

@@ -339,3 +339,51 @@ fn concurrent_creations_in_one_scope_are_all_disposed_dependents_first() {
         assert_eq!(drops.last().map(String::as_str), Some("base"), "{drops:?}");
     }
 }
+
+/// Threads blocked on creations in flight wait in a table shared by every
+/// slot of every scope: with many scopes at once, slots share its entries,
+/// and a wake-up meant for one slot must neither be lost nor let a waiter
+/// of another slot through early. Each scope still creates each leaf once
+/// and every thread sees the scope's one instance.
+#[test]
+fn waiters_of_many_scopes_at_once_each_get_their_scopes_instance() {
+    const SCOPES: usize = 40;
+    let probe = Probe::new();
+    let mut b = Container::builder();
+    let p = probe.clone();
+    b.scoped(move || {
+        busy();
+        Base(p.token("base"))
+    });
+    leaf::<0>(&mut b, &probe);
+    leaf::<1>(&mut b, &probe);
+    leaf::<2>(&mut b, &probe);
+    leaf::<3>(&mut b, &probe);
+    let c = b.build().unwrap();
+    let scopes: Vec<_> = (0..SCOPES).map(|_| c.scope()).collect();
+    let barrier = Barrier::new(8);
+    std::thread::scope(|s| {
+        for t in 0..8 {
+            let (scopes, barrier) = (&scopes, &barrier);
+            s.spawn(move || {
+                barrier.wait();
+                for (i, scope) in scopes.iter().enumerate() {
+                    resolve_leaf(scope, (t + i) % 4);
+                    let base = scope.resolve::<Base>().unwrap();
+                    let again = scopes[i].resolve::<Base>().unwrap();
+                    assert!(Arc::ptr_eq(&base, &again));
+                }
+            });
+        }
+    });
+    for (i, scope) in scopes.iter().enumerate() {
+        assert_eq!(
+            scope.instances_created(),
+            5,
+            "scope {i}: four leaves, one base"
+        );
+    }
+    assert_eq!(probe.created(), SCOPES * 5, "each created once per scope");
+    drop(scopes);
+    assert_eq!(probe.alive(), 0);
+}

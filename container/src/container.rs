@@ -139,7 +139,7 @@ impl Container {
     }
 
     pub(crate) fn from_plan(plan: Plan, source: ContainerBuilder) -> Container {
-        let slots = (0..plan.singleton_slots).map(|_| Slot::default()).collect();
+        let slots = Slot::many(plan.singleton_slots);
         let typed = (0..plan.singleton_slots)
             .map(|_| TypedCell::new())
             .collect();

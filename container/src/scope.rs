@@ -40,9 +40,7 @@ impl ScopeShared {
 
     #[inline]
     pub(crate) fn slot(&self, i: u32, len: usize) -> &Slot {
-        &self
-            .slots
-            .get_or_init(|| (0..len).map(|_| Slot::default()).collect())[i as usize]
+        &self.slots.get_or_init(|| Slot::many(len))[i as usize]
     }
 
     /// Whether the scope has ended (its disposal started).

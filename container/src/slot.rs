@@ -9,14 +9,40 @@ use crate::actor::{self, Actor};
 use crate::erased::Erased;
 use crate::error::ResolveError;
 
-/// What waiters wait on.
-#[derive(Default)]
-struct Waits {
-    /// What async waiters wait on: closed, waking them all, when the
-    /// creation ends (made by the first async waiter, so an uncontended
-    /// creation allocates nothing).
+/// Where waiters block: a fixed table shared by every slot, indexed by the
+/// slot's address (as `parking_lot` does for its own locks), so that a slot
+/// carries no lock of its own and an uncontended creation never touches it.
+/// A waiter rechecks its own slot when woken, so two slots sharing a shard
+/// only cost a spurious wake-up.
+struct Shard {
+    /// Async waiters' semaphores, by slot: each is closed (waking every
+    /// task that awaits it) and removed when that slot's creation ends.
     #[cfg(feature = "tokio")]
-    done: Option<std::sync::Arc<tokio::sync::Semaphore>>,
+    waits: Mutex<Vec<(usize, std::sync::Arc<tokio::sync::Semaphore>)>>,
+    #[cfg(not(feature = "tokio"))]
+    waits: Mutex<()>,
+    /// What blocked threads wait on.
+    wake: Condvar,
+}
+
+const SHARDS: usize = 64;
+
+#[allow(clippy::declare_interior_mutable_const)]
+const SHARD: Shard = Shard {
+    #[cfg(feature = "tokio")]
+    waits: Mutex::new(Vec::new()),
+    #[cfg(not(feature = "tokio"))]
+    waits: Mutex::new(()),
+    wake: Condvar::new(),
+};
+
+static TABLE: [Shard; SHARDS] = [SHARD; SHARDS];
+
+/// The shard of the slot with identity `id`.
+fn shard(id: usize) -> &'static Shard {
+    // Slots are at least 8 bytes apart: mix the address bits above that.
+    let h = (id >> 3).wrapping_mul(0x9E37_79B9) >> 7;
+    &TABLE[h % SHARDS]
 }
 
 /// One cached instance (a singleton, or a scoped service in one scope).
@@ -24,20 +50,18 @@ struct Waits {
 /// Reads are a single atomic load (`OnceLock::get`). A creation *claims*
 /// the slot for its actor (see [`actor`]) with one compare-and-swap; no
 /// lock is held while the factory runs. Every other actor that needs the
-/// instance meanwhile waits (a thread blocks on the slot's condition
-/// variable, a task awaits a semaphore) unless the wait could never end,
-/// which is [`Reentrant`](crate::ResolveErrorKind::Reentrant). A factory
-/// that fails, panics or is cancelled releases the slot empty, and the next
-/// resolution tries again. The lock is taken only when someone waits.
-#[derive(Default)]
+/// instance meanwhile waits (a thread blocks on a condition variable, a
+/// task awaits a semaphore, both in a table shared by all slots) unless the
+/// wait could never end, which is
+/// [`Reentrant`](crate::ResolveErrorKind::Reentrant). A factory that fails,
+/// panics or is cancelled releases the slot empty, and the next resolution
+/// tries again. A lock is taken only when someone waits.
 pub(crate) struct Slot {
     cell: OnceLock<Erased>,
     /// The actor creating the instance (0: nobody).
     owner: AtomicU64,
     /// Actors waiting (sync or async) for the creation to end.
     waiters: AtomicU32,
-    waits: Mutex<Waits>,
-    wake: Condvar,
     /// Its place in its owner's creation order (see the runtime's
     /// `owner::Owned`).
     pub(crate) link: Link,
@@ -45,7 +69,6 @@ pub(crate) struct Slot {
 
 /// A filled slot's place in its owner's creation order, written once when
 /// the slot is filled.
-#[derive(Default)]
 pub(crate) struct Link {
     /// The slot filled before it in the same owner, as index + 1 (0: none).
     pub(crate) prev: AtomicU32,
@@ -65,6 +88,26 @@ pub(crate) enum Claim<'s> {
 }
 
 impl Slot {
+    /// An empty slot.
+    pub(crate) const fn new() -> Self {
+        Slot {
+            cell: OnceLock::new(),
+            owner: AtomicU64::new(0),
+            waiters: AtomicU32::new(0),
+            link: Link {
+                prev: AtomicU32::new(0),
+                svc: AtomicU32::new(0),
+            },
+        }
+    }
+
+    /// `len` empty slots.
+    pub(crate) fn many(len: usize) -> Box<[Slot]> {
+        let mut slots = Vec::with_capacity(len);
+        slots.resize_with(len, Slot::new);
+        slots.into_boxed_slice()
+    }
+
     #[inline]
     pub(crate) fn get(&self) -> Option<&Erased> {
         self.cell.get()
@@ -103,13 +146,14 @@ impl Slot {
     pub(crate) fn wait_sync(&self, me: &Actor) -> Result<(), ResolveError> {
         self.waiters.fetch_add(1, SeqCst);
         let _count = Counted(self);
-        let mut waits = self.waits.lock();
+        let shard = shard(self.id());
+        let mut waits = shard.waits.lock();
         if self.settled() {
             return Ok(());
         }
         let _waiting = actor::start_waiting(me, self.id(), self.owner.load(SeqCst))?;
         while !self.settled() {
-            self.wake.wait(&mut waits);
+            shard.wake.wait(&mut waits);
         }
         drop(waits);
         Ok(())
@@ -125,15 +169,20 @@ impl Slot {
         self.waiters.fetch_add(1, SeqCst);
         let _count = Counted(self);
         let (sem, _waiting) = {
-            let mut waits = self.waits.lock();
+            let id = self.id();
+            let mut waits = shard(id).waits.lock();
             if self.settled() {
                 return Ok(());
             }
-            let waiting = actor::start_waiting(me, self.id(), self.owner.load(SeqCst))?;
-            let sem = waits
-                .done
-                .get_or_insert_with(|| std::sync::Arc::new(tokio::sync::Semaphore::new(0)))
-                .clone();
+            let waiting = actor::start_waiting(me, id, self.owner.load(SeqCst))?;
+            let sem = match waits.iter().find(|w| w.0 == id) {
+                Some(w) => w.1.clone(),
+                None => {
+                    let sem = std::sync::Arc::new(tokio::sync::Semaphore::new(0));
+                    waits.push((id, sem.clone()));
+                    sem
+                }
+            };
             drop(waits);
             (sem, waiting)
         };
@@ -168,15 +217,23 @@ impl Slot {
         if self.waiters.load(SeqCst) == 0 {
             return;
         }
+        let shard = shard(self.id());
         #[cfg_attr(not(feature = "tokio"), allow(unused_mut))]
-        let mut waits = self.waits.lock();
+        let mut waits = shard.waits.lock();
         self.waits_changed();
         #[cfg(feature = "tokio")]
-        if let Some(done) = waits.done.take() {
-            done.close();
-        }
+        self.wake_tasks(&mut waits);
         drop(waits);
-        self.wake.notify_all();
+        shard.wake.notify_all();
+    }
+
+    /// Closes (waking its tasks) and removes this slot's semaphore, if any.
+    #[cfg(feature = "tokio")]
+    fn wake_tasks(&self, waits: &mut Vec<(usize, std::sync::Arc<tokio::sync::Semaphore>)>) {
+        let id = self.id();
+        if let Some(i) = waits.iter().position(|w| w.0 == id) {
+            waits.swap_remove(i).1.close();
+        }
     }
 }
 
@@ -186,7 +243,20 @@ struct Counted<'s>(&'s Slot);
 
 impl Drop for Counted<'_> {
     fn drop(&mut self) {
-        self.0.waiters.fetch_sub(1, SeqCst);
+        let slot = self.0;
+        #[cfg_attr(not(feature = "tokio"), allow(unused_variables))]
+        let last = slot.waiters.fetch_sub(1, SeqCst) == 1;
+        // The last waiter to leave (a cancelled task's, typically) removes
+        // a semaphore the creation's end would not: it only looks when
+        // someone waits. Checked again under the lock: a waiter arriving
+        // meanwhile counts itself first, and keeps it.
+        #[cfg(feature = "tokio")]
+        if last {
+            let mut waits = shard(slot.id()).waits.lock();
+            if slot.waiters.load(SeqCst) == 0 {
+                slot.wake_tasks(&mut waits);
+            }
+        }
     }
 }
 
