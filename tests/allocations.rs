@@ -101,6 +101,25 @@ fn resolving_an_existing_singleton_allocates_nothing() {
 }
 
 #[test]
+fn a_resolver_allocates_nothing_per_call_for_singletons_and_scoped_hits() {
+    let c = complex_container();
+    c.warm_up().expect("singletons start");
+    let s1 = c.resolver::<S1>().unwrap();
+    let session = c.resolver::<Session>().unwrap();
+    let scope = c.scope();
+    let first = session.get_in(&scope).unwrap();
+    assert_eq!(allocations(|| s1.get().unwrap()), 0, "the first get");
+    assert_eq!(allocations(|| s1.get().unwrap()), 0, "a kept singleton");
+    assert_eq!(allocations(|| s1.get_in(&scope).unwrap()), 0);
+    let mut again = None;
+    assert_eq!(
+        allocations(|| again = Some(session.get_in(&scope).unwrap())),
+        0
+    );
+    assert!(Arc::ptr_eq(&first, &again.unwrap()));
+}
+
+#[test]
 fn complex_transient_allocates_what_hand_written_code_does() {
     let c = complex_container();
     c.warm_up().expect("singletons start");

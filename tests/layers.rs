@@ -37,6 +37,7 @@ const LAYERS: &[(&str, &[&str])] = &[
             "owner",
             "census",
             "resolve",
+            "resolver",
             "scope",
             "handles",
             "create_with",

@@ -8,6 +8,8 @@ use crate::model::*;
 use crate::{Runner, keep};
 
 const ID: &str = "tenure";
+/// tenure through `Resolver<T>` (`container.resolver::<T>()`, made once).
+pub const RESOLVER: &str = "tenure-resolver";
 
 /// The benchmark graph (scenarios 1 to 7, and the tracing scenarios).
 pub fn container() -> Container {
@@ -101,6 +103,16 @@ pub fn run(r: &mut impl Runner) {
             c.resolve::<S3>().unwrap(),
         )
     });
+    // The typed entry point: the lookup done once, a singleton kept.
+    let (r1, r2, r3) = (
+        c.resolver::<S1>().unwrap(),
+        c.resolver::<S2>().unwrap(),
+        c.resolver::<S3>().unwrap(),
+    );
+    r.bench("s1_singleton", RESOLVER, || {
+        let r1 = keep(&r1);
+        (r1.get().unwrap(), r2.get().unwrap(), r3.get().unwrap())
+    });
     r.bench("s2a_transient_nodeps", ID, || {
         let c = keep(&c);
         (
@@ -130,6 +142,19 @@ pub fn run(r: &mut impl Runner) {
             s.resolve::<Sc1>().unwrap(),
             s.resolve::<Sc2>().unwrap(),
             s.resolve::<Sc3>().unwrap(),
+        )
+    });
+    let (q1, q2, q3) = (
+        c.resolver::<Sc1>().unwrap(),
+        c.resolver::<Sc2>().unwrap(),
+        c.resolver::<Sc3>().unwrap(),
+    );
+    r.bench("s4_scoped_hit", RESOLVER, || {
+        let s = keep(&scope);
+        (
+            q1.get_in(s).unwrap(),
+            q2.get_in(s).unwrap(),
+            q3.get_in(s).unwrap(),
         )
     });
     r.bench("s5_empty_scope", ID, || keep(&c).scope());

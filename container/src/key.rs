@@ -65,6 +65,10 @@ pub(crate) const KEYED_PREFIX: &str = "tenure::keyed::Keyed<";
 /// named as its handle, `FactoryWith<A, T>` (checked in `with_args`).
 pub(crate) const WITH_ARGS_PREFIX: &str = "tenure::with_args::FactoryWith<";
 
+/// How a [`Resolver`](crate::Resolver)'s type name starts (it names itself
+/// in its errors).
+pub(crate) const RESOLVER_PREFIX: &str = "tenure::resolver::Resolver<";
+
 /// `A, B>` -> `("A", "B")` for the generic arguments of a keyed or
 /// argument registration's name after its prefix, splitting at the comma
 /// outside any brackets.
@@ -86,7 +90,9 @@ pub(crate) fn split_pair(rest: &str) -> Option<(&str, &str)> {
 /// arguments when its kind is a plain `Arc` (or `Option<Arc>`): keyed
 /// services and argument registrations are taken as themselves.
 pub(crate) fn is_self_named(name: &str) -> bool {
-    name.starts_with(KEYED_PREFIX) || name.starts_with(WITH_ARGS_PREFIX)
+    name.starts_with(KEYED_PREFIX)
+        || name.starts_with(WITH_ARGS_PREFIX)
+        || name.starts_with(RESOLVER_PREFIX)
 }
 
 /// The last path segment of a type name, without generics or `dyn `:

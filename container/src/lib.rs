@@ -114,6 +114,11 @@
 //!   `.transient_with(|id: UserId, repo: Arc<Repo>| Job::new(id, repo))`,
 //!   then take [`FactoryWith<UserId, Job>`](FactoryWith) and call
 //!   `create(&scope, id)`; it holds nothing, like [`Factory<T>`].
+//! - **A hot path** (a handler resolving the same service per request):
+//!   make a [`Resolver<T>`](Resolver) once with [`Container::resolver`] and
+//!   call `get()` / `get_in(&scope)`: the lookup is done once and a
+//!   singleton is kept, so a hit costs what cloning an `Arc` does; every
+//!   rule of `resolve` still holds.
 //! - **Async services** (feature `tokio`): `singleton_async`, `scoped_async`,
 //!   `pooled_async`, `resolve_async`, `warm_up_async`, `dispose`,
 //!   `run_scoped` — see [`AsyncDispose`] and
@@ -192,7 +197,7 @@
 //! | 2. registration | `inject`, `factory`, `builder`, `decorate`, `module`, `injectable`, `keyed`, `with_args` | what a factory declares, the builder and its registrations, the boundary ([`Deps`]) through which the runtime serves a factory; keyed services and registrations with runtime arguments (their types, declarations and registration); decorators |
 //! | 3. plan | `plan` | the frozen, validated plan: data only |
 //! | 4. validation | `validate` | registrations in, a plan or every problem (and lint warning) out; the one place that decides which registration wins, and the one reachability walk |
-//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `scope`, `handles`, `create_with`, `keyed_resolve`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
+//! | 5. runtime | `pool`, `owner`, `census`, `resolve`, `resolver`, `scope`, `handles`, `create_with`, `keyed_resolve`, `container`, `trace` | the one resolution core and everything it fills; scope ids and every `tracing` call |
 //! | 6. async | `asynch` | the async driver of the same core, async registration and disposal, the ordered lifecycle (start and stop hooks) |
 //! | 7. diagnostics | `diagnostics` | `describe()`, graph export, lint settings, the leak report |
 //! | 8. testing | `testing` | test kernels, over public or narrow crate APIs |
@@ -237,6 +242,7 @@ mod keyed_resolve;
 mod owner;
 mod pool;
 mod resolve;
+mod resolver;
 mod scope;
 mod trace;
 // 6. async
@@ -273,6 +279,7 @@ pub use lint::{Level, Lint, Warning};
 pub use module::Module;
 pub use node::{Node, Role};
 pub use pool::PoolStatus;
+pub use resolver::Resolver;
 pub use scope::Scope;
 pub use with_args::{ArgFactoryFn, FactoryWith};
 

@@ -124,7 +124,7 @@ mod on {
     /// (the level filter of the subscribers set so far; off when there is
     /// none), so that a resolution with no subscriber builds no span.
     #[inline(always)]
-    fn debug_on() -> bool {
+    pub(crate) fn debug_on() -> bool {
         use tracing::level_filters::{LevelFilter, STATIC_MAX_LEVEL};
         STATIC_MAX_LEVEL >= Level::DEBUG && LevelFilter::current() >= Level::DEBUG
     }
@@ -264,6 +264,12 @@ mod on {
     #[inline(always)]
     pub(crate) fn start() -> Start {
         Start
+    }
+
+    /// Nothing listens without the feature.
+    #[inline(always)]
+    pub(crate) fn debug_on() -> bool {
+        false
     }
 
     #[inline(always)]

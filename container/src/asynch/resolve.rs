@@ -159,3 +159,49 @@ impl<T: ?Sized + Send + Sync + 'static> Factory<T> {
         .await
     }
 }
+
+impl<T: ?Sized + Send + Sync + 'static> crate::Resolver<T> {
+    /// Resolves `T` from the root, awaiting async factories, as
+    /// [`Container::resolve_async`] does.
+    ///
+    /// # Errors
+    /// As [`Container::resolve_async`].
+    pub async fn get_async(&self) -> Result<Arc<T>, ResolveError> {
+        if let Some(v) = self.kept(None) {
+            return Ok(v);
+        }
+        let resolved = async {
+            let cx = Ctx::root(&self.shared);
+            cx.check_open_for(self.idx)?;
+            cx.resolve_as_async::<T>(self.idx).await
+        };
+        let plan = &self.shared.plan;
+        let v = crate::trace::resolve_async(plan, self.idx, crate::trace::ROOT, resolved).await?;
+        self.keep(&v);
+        Ok(v)
+    }
+
+    /// Resolves `T` from `scope`, awaiting async factories, as
+    /// [`Scope::resolve_async`] does.
+    ///
+    /// # Errors
+    /// As [`Scope::resolve_async`];
+    /// [`WrongContainer`](crate::ResolveErrorKind::WrongContainer) if `scope`
+    /// belongs to another container.
+    pub async fn get_in_async(&self, scope: &Scope) -> Result<Arc<T>, ResolveError> {
+        self.check_scope(scope)?;
+        if let Some(v) = self.kept(Some(scope)) {
+            return Ok(v);
+        }
+        let resolved = async {
+            scope
+                .ctx_for(self.idx)?
+                .resolve_as_async::<T>(self.idx)
+                .await
+        };
+        let plan = &self.shared.plan;
+        let v = crate::trace::resolve_async(plan, self.idx, scope.shared.id, resolved).await?;
+        self.keep(&v);
+        Ok(v)
+    }
+}
