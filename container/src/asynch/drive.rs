@@ -48,12 +48,22 @@ impl<'a> Ctx<'a> {
                 // (after waiting for other actors) and a new frame.
                 let got = match cx.without_await(t) {
                     Some(now) => now,
-                    None => match cx.claim_async(t).await {
-                        Ok(Ok(got)) => Ok(got),
-                        Ok(Err(fill)) => {
+                    // The lookup first: the waiting future (large, and
+                    // moved when made) only when another actor creates it.
+                    None => match cx.lookup(t) {
+                        Ok(Step::Hit(got)) => Ok(got),
+                        Ok(Step::Fill(fill)) => {
                             stack.push(Frame::new(cx, fill));
                             continue;
                         }
+                        Ok(Step::Busy(..)) => match cx.claim_async(t).await {
+                            Ok(Ok(got)) => Ok(got),
+                            Ok(Err(fill)) => {
+                                stack.push(Frame::new(cx, fill));
+                                continue;
+                            }
+                            Err(e) => Err(e),
+                        },
                         Err(e) => Err(e),
                     },
                 };
@@ -90,7 +100,7 @@ impl<'a> Ctx<'a> {
                         let Some(frame) = stack.pop() else {
                             unreachable!("tenure bug: the async driver lost its frame");
                         };
-                        arena.truncate(frame.base);
+                        arena.truncate(frame.base as usize);
                         let at = frame.at;
                         let t = frame.fill.idx;
                         let svc = frame.fill.svc;
@@ -177,14 +187,13 @@ struct Frame<'a> {
     /// Its pool rent, for pooled services.
     rent: Option<Rent<'a>>,
     stage: Stage,
-    /// Where its dependencies resolved ahead start in the arena.
-    base: usize,
+    /// Where its dependencies resolved ahead start in the arena (a
+    /// binding's target's instance, for a binding).
+    base: u32,
     /// The next dependency to look at.
-    edge: usize,
+    edge: u32,
     /// The next element of the collection dependency being resolved.
-    element: usize,
-    /// A binding's instance: its target's.
-    forwarded: Option<Erased>,
+    element: u32,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq)]
@@ -221,7 +230,6 @@ impl<'a> Frame<'a> {
             base: 0,
             edge: 0,
             element: 0,
-            forwarded: None,
         }
     }
 
@@ -262,10 +270,17 @@ impl<'a> Frame<'a> {
         match self.stage {
             Stage::Rent => {
                 self.stage = Stage::Ahead;
-                self.base = arena.len();
-                if svc.needs_async && matches!(svc.exec, Exec::Factory(_) | Exec::AsyncFactory(_)) {
-                    let edges = self.at.root.plan.edges_of(svc);
-                    arena.resize_with(self.base + edges.len(), || None);
+                let base = arena.len();
+                self.base = base as u32;
+                if svc.needs_async {
+                    let room = match svc.exec {
+                        Exec::Factory(_) | Exec::AsyncFactory(_) => {
+                            self.at.root.plan.edges_of(svc).len()
+                        }
+                        Exec::Forward(_) => 1,
+                        _ => 0,
+                    };
+                    arena.resize_with(base + room, || None);
                 }
                 Ok(svc.pool.map(Progress::Rent))
             }
@@ -281,7 +296,7 @@ impl<'a> Frame<'a> {
                     return Ok(Some(Progress::Need(t, cx)));
                 }
                 let edges = cx.root.plan.edges_of(svc);
-                while let Some(e) = edges.get(self.edge) {
+                while let Some(e) = edges.get(self.edge as usize) {
                     if !cx.resolved_ahead(e) {
                         self.edge += 1;
                         continue;
@@ -293,7 +308,7 @@ impl<'a> Frame<'a> {
                         Target::Service(t) => return Ok(Some(Progress::Need(t, cx))),
                         Target::Collection(c) => {
                             let elements = &cx.root.plan.collections[c as usize];
-                            match elements.get(self.element) {
+                            match elements.get(self.element as usize) {
                                 Some(&i) => return Ok(Some(Progress::Need(i, cx))),
                                 None => {
                                     self.edge += 1;
@@ -309,18 +324,24 @@ impl<'a> Frame<'a> {
             }
             Stage::Call => {
                 let cx = self.cx();
-                let value = match (&svc.exec, self.forwarded.take()) {
-                    (_, Some(v)) => v,
-                    (Exec::Factory(f), None) if svc.needs_async => {
-                        let pre = arena.get_mut(self.base..).unwrap_or_default();
+                let pre = arena.get_mut(self.base as usize..).unwrap_or_default();
+                let value = match &svc.exec {
+                    Exec::Forward(_) if svc.needs_async => {
+                        match pre.first_mut().and_then(Option::take) {
+                            Some(Pre::One(v)) => v,
+                            _ => unreachable!(
+                                "tenure bug: a binding's frame was called without its target"
+                            ),
+                        }
+                    }
+                    Exec::Factory(f) if svc.needs_async => {
                         let mut src = Prefetched { cx, pre };
                         let edges = cx.root.plan.edges_of(svc);
                         let v = f(&mut Deps::new(edges, cx.fast(), &mut src))?;
                         cx.count(svc, &v);
                         v
                     }
-                    (Exec::AsyncFactory(f), None) => {
-                        let pre = arena.get_mut(self.base..).unwrap_or_default();
+                    Exec::AsyncFactory(f) => {
                         let mut src = Prefetched { cx, pre };
                         let edges = cx.root.plan.edges_of(svc);
                         // The arguments are fetched now; only the future
@@ -344,15 +365,17 @@ impl<'a> Frame<'a> {
         if let Exec::Forward(_) = svc.exec {
             // A binding: its target's instance is its own.
             self.stage = Stage::Call;
-            self.forwarded = Some(value);
+            if let Some(place) = arena.get_mut(self.base as usize) {
+                *place = Some(Pre::One(value));
+            }
             return;
         }
         let cx = self.cx();
         let edges = cx.root.plan.edges_of(svc);
-        let Some(e) = edges.get(self.edge) else {
+        let Some(e) = edges.get(self.edge as usize) else {
             return;
         };
-        let Some(place) = arena.get_mut(self.base + self.edge) else {
+        let Some(place) = arena.get_mut((self.base + self.edge) as usize) else {
             return;
         };
         match e.target {
@@ -423,5 +446,17 @@ impl<'d, 'a: 'd> Source<'d> for Prefetched<'a, '_> {
 
     fn seed(&self, idx: Option<u32>) -> HandleSeed {
         self.cx.seed(idx)
+    }
+}
+#[cfg(test)]
+mod tests {
+    /// A frame is moved onto and off the driver's stack once per creation:
+    /// at 128 bytes or less the compiler moves it inline, above that
+    /// through a `memcpy` call (measured: ~1,400 instructions of an async
+    /// request of 11 creations). The tracing feature adds a start time.
+    #[test]
+    #[cfg(not(feature = "tracing"))]
+    fn a_frame_is_moved_inline() {
+        assert!(size_of::<super::Frame<'_>>() <= 128);
     }
 }
