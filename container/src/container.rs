@@ -19,6 +19,12 @@ use crate::scope::Scope;
 use crate::slot::Slot;
 
 /// The state every handle to one container shares.
+///
+/// Aligned to a cache line so that what every resolution reads (the plan's
+/// tables) never shares a line with the `Arc`'s reference counts, which
+/// every scope's creation and drop writes: threads opening scopes would
+/// otherwise slow each other's reads down (false sharing).
+#[repr(align(64))]
 pub(crate) struct Shared {
     pub(crate) plan: Plan,
     /// One slot per singleton.
