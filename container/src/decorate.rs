@@ -16,7 +16,7 @@ use parking_lot::Mutex;
 use crate::builder::{ContainerBuilder, convert, node};
 use crate::erased::{BoxFuture, Erased, Typed};
 use crate::error::ResolveError;
-use crate::factory::{ErasedFactory, Typer};
+use crate::factory::{ErasedFactory, Typer, sync_factory};
 use crate::inject::{Caster, Decl, Declarations, Deps, Inject};
 use crate::key::Key;
 use crate::keyed::{KeyedBuilder, key_of};
@@ -378,7 +378,7 @@ impl ContainerBuilder {
         let mut decls = Declarations::default();
         F::declare(&mut decls);
         let f = Arc::new(decorator);
-        let prepare: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
+        let prepare: Arc<ErasedFactory> = sync_factory(move |deps: &mut Deps<'_>| {
             let apply = erase(F::prepare(&f, deps)?);
             Ok(Arc::new(Application(Mutex::new(Some(apply)))) as Erased)
         });

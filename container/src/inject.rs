@@ -185,6 +185,9 @@ pub struct Deps<'a> {
     fast: Fast<'a>,
     src: &'a mut dyn Source<'a>,
     pos: usize,
+    /// The error of a factory that returned `None` (see
+    /// `factory::ErasedFactory`).
+    failure: Option<ResolveError>,
 }
 
 /// What [`Deps`] reads directly, without calling the runtime: existing
@@ -212,7 +215,31 @@ impl<'a> Deps<'a> {
             fast,
             src,
             pos: 0,
+            failure: None,
         }
+    }
+
+    /// A factory's outcome as an erased factory returns it: the instance,
+    /// or `None` with the error kept here.
+    #[inline(always)]
+    pub(crate) fn settle(&mut self, made: Result<Erased, ResolveError>) -> Option<Erased> {
+        match made {
+            Ok(v) => Some(v),
+            Err(e) => {
+                self.failure = Some(e);
+                None
+            }
+        }
+    }
+
+    /// The error a factory left when it returned `None`.
+    #[cold]
+    pub(crate) fn take_failure(&mut self) -> ResolveError {
+        self.failure.take().unwrap_or_else(|| {
+            ResolveError::new(ResolveErrorKind::Factory(anyhow::anyhow!(
+                "tenure bug: a factory failed without an error"
+            )))
+        })
     }
 
     /// The next declared edge and its position. Declarations and fetches

@@ -408,7 +408,8 @@ impl<'a> Ctx<'a> {
             Exec::Factory(f) => {
                 let mut src = Direct { cx: self };
                 let edges = self.root.plan.edges_of(svc);
-                f(&mut Deps::new(edges, self.fast(), &mut src)).inspect(|v| self.count(svc, v))
+                crate::factory::call(&**f, &mut Deps::new(edges, self.fast(), &mut src))
+                    .inspect(|v| self.count(svc, v))
             }
             _ => self.construct(svc),
         };
@@ -528,11 +529,10 @@ impl<'a> Ctx<'a> {
         match &svc.exec {
             Exec::Factory(f) => {
                 let mut src = Direct { cx: self };
-                let value = f(&mut Deps::new(
-                    self.root.plan.edges_of(svc),
-                    self.fast(),
-                    &mut src,
-                ))?;
+                let value = crate::factory::call(
+                    &**f,
+                    &mut Deps::new(self.root.plan.edges_of(svc), self.fast(), &mut src),
+                )?;
                 self.count(svc, &value);
                 Ok(value)
             }

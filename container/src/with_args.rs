@@ -17,7 +17,7 @@ use std::sync::{Arc, Mutex, Weak};
 use crate::builder::{ContainerBuilder, RegExec, Registration, node};
 use crate::erased::{BoxFuture, Erased};
 use crate::error::{DependencyKind, ResolveError, ResolveErrorKind};
-use crate::factory::{ErasedFactory, factory_error, typed_none};
+use crate::factory::{ErasedFactory, factory_error, sync_factory, typed_none};
 use crate::inject::{Caster, Decl, Declarations, Deps, Inject};
 use crate::injectable::private::Field;
 use crate::key::{Key, short_name};
@@ -245,7 +245,7 @@ where
     F::Output: 'static,
 {
     let factory = Arc::new(factory);
-    Arc::new(move |deps: &mut Deps<'_>| {
+    sync_factory(move |deps: &mut Deps<'_>| {
         let fetched = <F::Deps as Inject>::fetch(deps)?;
         let factory = factory.clone();
         let run: Run<A, T> = Box::new(move |args: A| make(factory.call(args, fetched)));

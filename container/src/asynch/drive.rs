@@ -337,7 +337,8 @@ impl<'a> Frame<'a> {
                     Exec::Factory(f) if svc.needs_async => {
                         let mut src = Prefetched { cx, pre };
                         let edges = cx.root.plan.edges_of(svc);
-                        let v = f(&mut Deps::new(edges, cx.fast(), &mut src))?;
+                        let v =
+                            crate::factory::call(&**f, &mut Deps::new(edges, cx.fast(), &mut src))?;
                         cx.count(svc, &v);
                         v
                     }

@@ -343,7 +343,7 @@ fn tracked(reg: &Registration, used: &Arc<AtomicBool>) -> Registration {
             let v = Arc::clone(v);
             let exec: Arc<ErasedFactory> = Arc::new(move |_: &mut Deps<'_>| {
                 flag.store(true, Ordering::Release);
-                Ok(Arc::clone(&v))
+                Some(Arc::clone(&v))
             });
             RegExec::Factory(exec)
         }
@@ -362,7 +362,8 @@ fn tracked(reg: &Registration, used: &Arc<AtomicBool>) -> Registration {
             // the binding's caster converts as before.
             let exec: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
                 flag.store(true, Ordering::Release);
-                deps.next_erased()
+                let target = deps.next_erased();
+                deps.settle(target)
             });
             RegExec::Factory(exec)
         }

@@ -15,7 +15,7 @@ use std::sync::Arc;
 use crate::decorate::{Application, Apply, Decorator};
 use crate::erased::{BoxFuture, Erased};
 use crate::error::{DependencyKind, Problem, ResolveError};
-use crate::factory::{ErasedAsyncFactory, ErasedFactory, typed_none};
+use crate::factory::{ErasedAsyncFactory, ErasedFactory, call, sync_factory, typed_none};
 use crate::inject::{Decl, Deps, Edge, Target};
 use crate::key::IdMap;
 use crate::lifetime::Lifetime;
@@ -255,9 +255,9 @@ impl Compose {
 
     /// All synchronous.
     fn in_sync(self, base: Base) -> Exec {
-        Exec::Factory(Arc::new(move |deps: &mut Deps<'_>| {
+        Exec::Factory(sync_factory(move |deps: &mut Deps<'_>| {
             let inner = match &base {
-                Base::Sync(f) => f(deps)?,
+                Base::Sync(f) => call(&**f, deps)?,
                 Base::Instance(v) => v.clone(),
                 Base::Target => deps.next_erased()?,
                 Base::Async(_) => unreachable!("composed async"),
@@ -281,7 +281,7 @@ impl Compose {
         Exec::AsyncFactory(Arc::new(move |deps: &mut Deps<'_>| {
             let inner: Result<Erased, BoxFuture<'static, Result<Erased, ResolveError>>> =
                 match &base {
-                    Base::Sync(f) => Ok(f(deps)?),
+                    Base::Sync(f) => Ok(call(&**f, deps)?),
                     Base::Async(f) => Err(f(deps)?),
                     Base::Instance(v) => Ok(v.clone()),
                     Base::Target => Ok(deps.next_erased()?),
