@@ -2,7 +2,7 @@
 # Runs every benchmark scenario RUNS times (default 3) under criterion, then
 # the allocation-counting pass, and writes ../BENCHMARKS.md from the results.
 #
-#   benches/run.sh                 # the full pass (~10-15 minutes on 2 cores)
+#   benches/run.sh                 # the full pass (~20 minutes on 2 cores), one scenario at a time
 #   RUNS=1 benches/run.sh s1_      # a quick look at one scenario (criterion filter)
 #   TRACING_ONLY=1 benches/run.sh tracing
 #                                  # only the tracing rows, spliced into the existing report
@@ -27,10 +27,21 @@ if [ -n "$(git status --porcelain -- ../container .)" ]; then
     commit="$commit (with uncommitted changes)"
 fi
 echo "$commit" > "$OUT/COMMIT"
+groups=$(cargo run -q --profile bench --bin report -- --groups)
 for i in $(seq 1 "$RUNS"); do
     echo "== timing run $i of $RUNS"
     rm -rf "$TARGET/criterion"
-    cargo bench --bench scenarios -- --warm-up-time 1 --measurement-time 2 "$@"
+    if [ $# -eq 0 ]; then
+        # One scenario at a time, so that its implementations (direct,
+        # tenure, the peers) are timed within seconds of each other: the
+        # machine's speed drifts over a run, and a ratio of two figures
+        # taken minutes apart measures the drift as well.
+        for group in $groups; do
+            cargo bench --bench scenarios -- --warm-up-time 1 --measurement-time 2 "^$group/"
+        done
+    else
+        cargo bench --bench scenarios -- --warm-up-time 1 --measurement-time 2 "$@"
+    fi
     cargo bench --features tracing --bench scenarios -- --warm-up-time 1 --measurement-time 2 "$@"
     cp -r "$TARGET/criterion" "$OUT/run$i"
 done

@@ -430,6 +430,14 @@ fn splice_tracing(md: &str, section: &str, note: &str) -> String {
 fn main() {
     let mut args = std::env::args().skip(1);
     let first = args.next().expect("usage: report <runs dir> <output.md>");
+    if first == "--groups" {
+        // For run.sh: each scenario's implementations are timed back to
+        // back, one scenario at a time.
+        for s in SCENARIOS {
+            println!("{}", s.group);
+        }
+        return;
+    }
     if first == "--allocs-only" {
         let path = PathBuf::from(args.next().expect("usage: report --allocs-only <file.tsv>"));
         let mut c = Counts::default();
@@ -493,7 +501,9 @@ fn main() {
     let _ = writeln!(md, "- toolchain: {}", sh("rustc", &["-V"]));
     let _ = writeln!(
         md,
-        "- method: each scenario is one criterion group; time is criterion's median per iteration, \
+        "- method: each scenario is one criterion group, its implementations timed back to back \
+         (one scenario at a time, so that the machine's drift over a run stays out of the ratios); \
+         time is criterion's median per iteration, \
          median over the runs; ratio is to `direct` (hand-written code) in the same run, median over \
          the runs, with the min-max spread; allocations per iteration come from a counting global \
          allocator in a separate pass. Where a scenario resolves three types per iteration, the \
