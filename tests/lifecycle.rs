@@ -651,3 +651,48 @@ async fn keyed_singletons_have_a_lifecycle_per_key() {
     assert_eq!(node.site().line(), l_hook);
     assert!(reason.contains("only singletons"), "{reason}");
 }
+
+/// A test that builds the production wiring without its background work:
+/// `without_lifecycle` removes a service's start and stop hooks (the
+/// base's, a module's, the derive's), and a hook the test adds afterwards
+/// applies without clashing with the removed one.
+#[tokio::test]
+async fn a_test_removes_production_hooks_and_may_add_its_own() {
+    let log = Arc::new(Log::default());
+    // The production start hook of `Cache` fails (no redis here).
+    let mut kernel = TestKernel::new(app(&log, true));
+    kernel.without_lifecycle::<Cache>();
+    let c = kernel.build().unwrap();
+    c.start().await.unwrap();
+    assert_eq!(log.take(), ["db up", "api up"]);
+    c.shutdown().await.unwrap();
+    assert_eq!(log.take(), ["audit down", "api down", "db down"]);
+
+    let test_log = log.clone();
+    kernel.replace(move |b| {
+        let log = test_log.clone();
+        b.on_start(move |_: Arc<Cache>| {
+            let log = log.clone();
+            async move {
+                log.push("test cache up");
+                anyhow::Ok(())
+            }
+        });
+    });
+    let c = kernel.build().unwrap();
+    c.start().await.unwrap();
+    assert_eq!(log.take(), ["db up", "test cache up", "api up"]);
+
+    // The same on a builder, and per key.
+    let mut b = app(&log, true);
+    b.without_lifecycle::<Cache>();
+    b.keyed::<Primary>()
+        .singleton(|| Primary)
+        .keyed::<Primary>()
+        .on_start(|_: Arc<Primary>| async { Err::<(), _>(anyhow::anyhow!("unreachable")) })
+        .keyed::<Primary>()
+        .without_lifecycle::<Primary>();
+    let c = b.build().unwrap();
+    c.start().await.unwrap();
+    assert_eq!(log.take(), ["db up", "api up"]);
+}

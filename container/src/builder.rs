@@ -85,6 +85,14 @@ pub(crate) struct Hook {
     pub(crate) caster: TypeId,
 }
 
+impl Hook {
+    /// Whether it is a start or stop hook of the service with key id `id`.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn is_lifecycle_of(&self, id: TypeId) -> bool {
+        self.key.id == id && matches!(self.kind, HookKind::Start(_) | HookKind::Stop(_))
+    }
+}
+
 /// Container-wide settings.
 #[derive(Clone)]
 pub(crate) struct Settings {

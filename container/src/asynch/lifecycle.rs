@@ -91,6 +91,33 @@ impl ContainerBuilder {
         self.push_lifecycle::<T>(HookKind::Stop(erase_hook(hook)))
     }
 
+    /// Removes every start and stop hook of `T` registered so far (by a
+    /// module, or by `#[injectable(on_start = .., on_stop = ..)]`): for a
+    /// test or a tool that builds the production wiring without starting
+    /// its background work. A hook registered afterwards (a test's own)
+    /// applies as usual.
+    ///
+    /// ```
+    /// use std::sync::Arc;
+    /// use tenure::Container;
+    ///
+    /// struct Poller;
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    /// let mut b = Container::builder();
+    /// b.singleton(|| Poller)
+    ///     .on_start(|_: Arc<Poller>| async { Err::<(), _>(std::io::Error::other("no network here")) });
+    /// b.without_lifecycle::<Poller>();
+    /// let c = b.build()?;
+    /// c.start().await?; // nothing to start
+    /// # Ok(()) }
+    /// ```
+    pub fn without_lifecycle<T: ?Sized + 'static>(&mut self) -> &mut Self {
+        let id = Key::of::<T>().id;
+        self.hooks.retain(|h| !h.is_lifecycle_of(id));
+        self
+    }
+
     /// How long one start or stop hook may run before it is reported as
     /// timed out and abandoned (default 30 seconds).
     pub fn lifecycle_timeout(&mut self, timeout: Duration) -> &mut Self {
@@ -468,5 +495,13 @@ impl<'b, K: 'static> KeyedBuilder<'b, K> {
         let key = key_of::<K, T>();
         self.builder
             .push_lifecycle_at::<T>(key, HookKind::Stop(erase_hook(hook)))
+    }
+
+    /// Removes every start and stop hook of `T` registered under `K` so
+    /// far. See [`ContainerBuilder::without_lifecycle`].
+    pub fn without_lifecycle<T: ?Sized + 'static>(self) -> &'b mut ContainerBuilder {
+        let id = key_of::<K, T>().id;
+        self.builder.hooks.retain(|h| !h.is_lifecycle_of(id));
+        self.builder
     }
 }

@@ -217,6 +217,18 @@ impl TestKernel {
         self
     }
 
+    /// Removes every start and stop hook of `T`: the base's and the test's
+    /// so far (production hooks that would reach a network, say). A hook
+    /// the test registers afterwards, in [`replace`](TestKernel::replace),
+    /// applies as usual, without clashing with the removed one.
+    #[cfg(feature = "tokio")]
+    pub fn without_lifecycle<T: ?Sized + 'static>(&mut self) -> &mut Self {
+        self.base.without_lifecycle::<T>();
+        let id = crate::key::Key::of::<T>().id;
+        self.hooks.retain(|h| !h.is_lifecycle_of(id));
+        self
+    }
+
     /// Validates the whole overridden graph and builds it, like
     /// [`ContainerBuilder::build`]: every problem at once.
     pub fn build(&self) -> Result<Container, BuildError> {
