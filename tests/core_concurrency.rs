@@ -280,6 +280,23 @@ fn leaf<const I: usize>(b: &mut tenure::ContainerBuilder, probe: &Probe) {
     });
 }
 
+/// A scoped `Base` and the first `n` (up to 8) scoped leaves on it.
+fn leaves(probe: &Probe, n: usize) -> Container {
+    let mut b = Container::builder();
+    let p = probe.clone();
+    b.scoped(move || {
+        busy();
+        Base(p.token("base"))
+    });
+    let all: [fn(&mut tenure::ContainerBuilder, &Probe); 8] = [
+        leaf::<0>, leaf::<1>, leaf::<2>, leaf::<3>, leaf::<4>, leaf::<5>, leaf::<6>, leaf::<7>,
+    ];
+    for add in &all[..n] {
+        add(&mut b, probe);
+    }
+    b.build().unwrap()
+}
+
 fn resolve_leaf(scope: &tenure::Scope, i: usize) {
     let r = match i {
         0 => scope.resolve::<Leaf<0>>().map(drop),
@@ -304,21 +321,7 @@ fn resolve_leaf(scope: &tenure::Scope, i: usize) {
 fn concurrent_creations_in_one_scope_are_all_disposed_dependents_first() {
     for _ in 0..50 {
         let probe = Probe::new();
-        let mut b = Container::builder();
-        let p = probe.clone();
-        b.scoped(move || {
-            busy();
-            Base(p.token("base"))
-        });
-        leaf::<0>(&mut b, &probe);
-        leaf::<1>(&mut b, &probe);
-        leaf::<2>(&mut b, &probe);
-        leaf::<3>(&mut b, &probe);
-        leaf::<4>(&mut b, &probe);
-        leaf::<5>(&mut b, &probe);
-        leaf::<6>(&mut b, &probe);
-        leaf::<7>(&mut b, &probe);
-        let c = b.build().unwrap();
+        let c = leaves(&probe, 8);
         let scope = c.scope();
         let barrier = Barrier::new(THREADS);
         std::thread::scope(|s| {
@@ -349,17 +352,7 @@ fn concurrent_creations_in_one_scope_are_all_disposed_dependents_first() {
 fn waiters_of_many_scopes_at_once_each_get_their_scopes_instance() {
     const SCOPES: usize = 40;
     let probe = Probe::new();
-    let mut b = Container::builder();
-    let p = probe.clone();
-    b.scoped(move || {
-        busy();
-        Base(p.token("base"))
-    });
-    leaf::<0>(&mut b, &probe);
-    leaf::<1>(&mut b, &probe);
-    leaf::<2>(&mut b, &probe);
-    leaf::<3>(&mut b, &probe);
-    let c = b.build().unwrap();
+    let c = leaves(&probe, 4);
     let scopes: Vec<_> = (0..SCOPES).map(|_| c.scope()).collect();
     let barrier = Barrier::new(8);
     std::thread::scope(|s| {
