@@ -310,3 +310,59 @@ fn a_keyed_resolver_resolves_its_key() {
         "{err}"
     );
 }
+
+struct Greeting(String);
+
+/// A resolver hands out what `resolve` does: the decorated instance, built
+/// once for a singleton.
+#[test]
+fn a_decorated_singleton_is_resolved_decorated_and_kept() {
+    let calls = Calls::new();
+    let k = calls.clone();
+    let c = Container::builder()
+        .singleton(|| Greeting("hi".into()))
+        .decorate(move |g: Arc<Greeting>| {
+            k.hit();
+            Greeting(format!("{}!", g.0))
+        })
+        .build()
+        .unwrap();
+    let greeting = c.resolver::<Greeting>().unwrap();
+    let g = greeting.get().unwrap();
+    assert_eq!(g.0, "hi!");
+    assert!(Arc::ptr_eq(&g, &greeting.get().unwrap()));
+    assert!(Arc::ptr_eq(&g, &c.resolve::<Greeting>().unwrap()));
+    assert_eq!(calls.get(), 1, "decorated once");
+}
+
+struct Pooled(#[allow(dead_code)] Token);
+
+/// A pooled service through a resolver: rented per scope, back in the pool
+/// when the scope ends, never kept by the resolver.
+#[test]
+fn a_pooled_service_is_rented_per_scope_and_not_kept() {
+    let probe = Probe::new();
+    let p = probe.clone();
+    let c = Container::builder()
+        .pooled(1, move || Pooled(p.token("conn")))
+        .build()
+        .unwrap();
+    let conn = c.resolver::<Pooled>().unwrap();
+    let s1 = c.scope();
+    let a = conn.get_in(&s1).unwrap();
+    assert!(Arc::ptr_eq(&a, &conn.get_in(&s1).unwrap()), "one per scope");
+    let err = fails(conn.get_in(&c.scope()));
+    assert!(
+        matches!(err.kind(), ResolveErrorKind::PoolExhausted { max: 1 }),
+        "{err}"
+    );
+    let first = Arc::as_ptr(&a);
+    drop((a, s1));
+    let s2 = c.scope();
+    assert_eq!(
+        Arc::as_ptr(&conn.get_in(&s2).unwrap()),
+        first,
+        "the same instance, rented again"
+    );
+    assert_eq!(probe.created(), 1);
+}
