@@ -182,8 +182,18 @@ impl Container {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        let plan = &self.shared.plan;
-        crate::trace::resolve(plan, idx, crate::trace::ROOT, || {
+        self.resolve_at::<T>(idx)
+    }
+
+    /// A top-level resolution of service `idx` from the root (`resolve`,
+    /// `resolve_keyed`, a [`Resolver`](crate::Resolver)): traced, refused
+    /// once the container is shut down.
+    #[inline]
+    pub(crate) fn resolve_at<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        idx: u32,
+    ) -> Result<Arc<T>, ResolveError> {
+        crate::trace::resolve(&self.shared.plan, idx, crate::trace::ROOT, || {
             self.ctx_for(idx)?.resolve_as::<T>(idx)
         })
     }

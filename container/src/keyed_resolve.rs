@@ -40,10 +40,7 @@ impl Container {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup_key(key_of::<K, T>())?;
-        let plan = &self.shared.plan;
-        crate::trace::resolve(plan, idx, crate::trace::ROOT, || {
-            self.ctx_for(idx)?.resolve_as::<T>(idx)
-        })
+        self.resolve_at::<T>(idx)
     }
 
     /// Whether `T` is registered under the key `K`.
@@ -77,9 +74,6 @@ impl Scope {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup_key(key_of::<K, T>())?;
-        let plan = &self.shared.root.plan;
-        crate::trace::resolve(plan, idx, self.shared.id, || {
-            self.ctx_for(idx)?.resolve_as::<T>(idx)
-        })
+        self.resolve_at::<T>(idx)
     }
 }

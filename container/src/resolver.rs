@@ -4,13 +4,12 @@
 use std::fmt;
 use std::sync::{Arc, OnceLock};
 
-use crate::container::{Container, Shared};
+use crate::container::Container;
 use crate::error::{ResolveError, ResolveErrorKind};
 use crate::keyed::key_of;
 use crate::lifetime::Lifetime;
 use crate::node::Node;
 use crate::plan::Exec;
-use crate::resolve::Ctx;
 use crate::scope::Scope;
 
 /// Resolves one service, found once: what [`Container::resolve`] does
@@ -68,7 +67,7 @@ pub struct Resolver<T: ?Sized> {
     /// container, so that the container still drops its singletons in
     /// reverse creation order when the resolver held the last clone).
     instance: OnceLock<Arc<T>>,
-    pub(crate) shared: Arc<Shared>,
+    pub(crate) container: Container,
     pub(crate) idx: u32,
     /// Whether the service is a singleton (or a binding to one), whose
     /// instance may be kept.
@@ -84,7 +83,7 @@ impl Container {
     /// [`resolve`](Container::resolve).
     pub fn resolver<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Resolver<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
-        Ok(Resolver::new(self.shared.clone(), idx))
+        Ok(Resolver::new(self.clone(), idx))
     }
 
     /// A [`Resolver`] for `T` registered under the key `K` (see
@@ -97,13 +96,13 @@ impl Container {
         &self,
     ) -> Result<Resolver<T>, ResolveError> {
         let idx = self.shared.plan.lookup_key(key_of::<K, T>())?;
-        Ok(Resolver::new(self.shared.clone(), idx))
+        Ok(Resolver::new(self.clone(), idx))
     }
 }
 
 impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
-    fn new(shared: Arc<Shared>, idx: u32) -> Resolver<T> {
-        let plan = &shared.plan;
+    fn new(container: Container, idx: u32) -> Resolver<T> {
+        let plan = &container.shared.plan;
         let mut svc = &plan.services[idx as usize];
         if let Exec::Forward(target) = svc.exec
             && let Some(t) = plan.services.get(target as usize)
@@ -113,7 +112,7 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
         let keep = svc.lifetime == Lifetime::Singleton;
         Resolver {
             instance: OnceLock::new(),
-            shared,
+            container,
             idx,
             keep,
         }
@@ -133,12 +132,7 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
 
     #[inline(never)]
     fn get_slow(&self) -> Result<Arc<T>, ResolveError> {
-        let plan = &self.shared.plan;
-        let v = crate::trace::resolve(plan, self.idx, crate::trace::ROOT, || {
-            let cx = Ctx::root(&self.shared);
-            cx.check_open_for(self.idx)?;
-            cx.resolve_as::<T>(self.idx)
-        })?;
+        let v = self.container.resolve_at::<T>(self.idx)?;
         self.keep(&v);
         Ok(v)
     }
@@ -154,16 +148,14 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
         if let Some(v) = self.kept(Some(scope)) {
             return Ok(v);
         }
-        let v = crate::trace::resolve(&self.shared.plan, self.idx, scope.shared.id, || {
-            scope.ctx_for(self.idx)?.resolve_as::<T>(self.idx)
-        })?;
+        let v = scope.resolve_at::<T>(self.idx)?;
         self.keep(&v);
         Ok(v)
     }
 
     /// The registration it resolves: its type name, role and site.
     pub fn node(&self) -> Node {
-        self.shared.plan.services[self.idx as usize].node
+        self.container.shared.plan.services[self.idx as usize].node
     }
 
     /// The kept singleton, if there is one and it may be handed out from
@@ -174,7 +166,7 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
     pub(crate) fn kept(&self, scope: Option<&Scope>) -> Option<Arc<T>> {
         let v = self.instance.get()?;
         let served = !crate::trace::debug_on()
-            && !self.shared.is_shut_down()
+            && !self.container.shared.is_shut_down()
             && scope.is_none_or(|s| !s.shared.is_ended());
         served.then(|| v.clone())
     }
@@ -190,7 +182,7 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
     /// belongs to this resolver's container.
     #[inline]
     pub(crate) fn check_scope(&self, scope: &Scope) -> Result<(), ResolveError> {
-        if Arc::ptr_eq(&self.shared, &scope.shared.root) {
+        if Arc::ptr_eq(&self.container.shared, &scope.shared.root) {
             Ok(())
         } else {
             Err(self.wrong_container())
@@ -214,7 +206,7 @@ impl<T: ?Sized> Clone for Resolver<T> {
     fn clone(&self) -> Self {
         Resolver {
             instance: self.instance.clone(),
-            shared: self.shared.clone(),
+            container: self.container.clone(),
             idx: self.idx,
             keep: self.keep,
         }
@@ -223,7 +215,7 @@ impl<T: ?Sized> Clone for Resolver<T> {
 
 impl<T: ?Sized> fmt::Debug for Resolver<T> {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let node = self.shared.plan.services[self.idx as usize].node;
+        let node = self.container.shared.plan.services[self.idx as usize].node;
         f.debug_struct("Resolver")
             .field("service", &node.name)
             .field("role", &node.role)

@@ -171,8 +171,18 @@ impl Scope {
     #[inline]
     pub fn resolve<T: ?Sized + Send + Sync + 'static>(&self) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
-        let plan = &self.shared.root.plan;
-        crate::trace::resolve(plan, idx, self.shared.id, || {
+        self.resolve_at::<T>(idx)
+    }
+
+    /// A top-level resolution of service `idx` in this scope (`resolve`,
+    /// `resolve_keyed`, a [`Resolver`](crate::Resolver)): traced, refused
+    /// once the scope has ended or the container is shut down.
+    #[inline]
+    pub(crate) fn resolve_at<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        idx: u32,
+    ) -> Result<Arc<T>, ResolveError> {
+        crate::trace::resolve(&self.shared.root.plan, idx, self.shared.id, || {
             self.ctx_for(idx)?.resolve_as::<T>(idx)
         })
     }

@@ -122,8 +122,7 @@ impl Container {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup_key(key_of::<K, T>())?;
-        let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
-        crate::trace::resolve_async(&self.shared.plan, idx, crate::trace::ROOT, resolved).await
+        self.resolve_at_async::<T>(idx).await
     }
 }
 
@@ -154,8 +153,7 @@ impl Scope {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup_key(key_of::<K, T>())?;
-        let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
-        crate::trace::resolve_async(&self.shared.root.plan, idx, self.shared.id, resolved).await
+        self.resolve_at_async::<T>(idx).await
     }
 }
 

@@ -69,6 +69,14 @@ impl Container {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.plan.lookup::<T>()?;
+        self.resolve_at_async::<T>(idx).await
+    }
+
+    /// [`resolve_at`](Container::resolve_at), awaiting async factories.
+    pub(crate) async fn resolve_at_async<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        idx: u32,
+    ) -> Result<Arc<T>, ResolveError> {
         let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
         crate::trace::resolve_async(&self.shared.plan, idx, crate::trace::ROOT, resolved).await
     }
@@ -112,6 +120,14 @@ impl Scope {
         &self,
     ) -> Result<Arc<T>, ResolveError> {
         let idx = self.shared.root.plan.lookup::<T>()?;
+        self.resolve_at_async::<T>(idx).await
+    }
+
+    /// [`resolve_at`](Scope::resolve_at), awaiting async factories.
+    pub(crate) async fn resolve_at_async<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        idx: u32,
+    ) -> Result<Arc<T>, ResolveError> {
         let resolved = async { self.ctx_for(idx)?.resolve_as_async::<T>(idx).await };
         crate::trace::resolve_async(&self.shared.root.plan, idx, self.shared.id, resolved).await
     }
@@ -170,13 +186,7 @@ impl<T: ?Sized + Send + Sync + 'static> crate::Resolver<T> {
         if let Some(v) = self.kept(None) {
             return Ok(v);
         }
-        let resolved = async {
-            let cx = Ctx::root(&self.shared);
-            cx.check_open_for(self.idx)?;
-            cx.resolve_as_async::<T>(self.idx).await
-        };
-        let plan = &self.shared.plan;
-        let v = crate::trace::resolve_async(plan, self.idx, crate::trace::ROOT, resolved).await?;
+        let v = self.container.resolve_at_async::<T>(self.idx).await?;
         self.keep(&v);
         Ok(v)
     }
@@ -193,14 +203,7 @@ impl<T: ?Sized + Send + Sync + 'static> crate::Resolver<T> {
         if let Some(v) = self.kept(Some(scope)) {
             return Ok(v);
         }
-        let resolved = async {
-            scope
-                .ctx_for(self.idx)?
-                .resolve_as_async::<T>(self.idx)
-                .await
-        };
-        let plan = &self.shared.plan;
-        let v = crate::trace::resolve_async(plan, self.idx, scope.shared.id, resolved).await?;
+        let v = scope.resolve_at_async::<T>(self.idx).await?;
         self.keep(&v);
         Ok(v)
     }
