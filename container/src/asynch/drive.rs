@@ -48,24 +48,25 @@ impl<'a> Ctx<'a> {
                 // (after waiting for other actors) and a new frame.
                 let got = match cx.without_await(t) {
                     Some(now) => now,
-                    // The lookup first: the waiting future (large, and
-                    // moved when made) only when another actor creates it.
-                    None => match cx.lookup(t) {
-                        Ok(Step::Hit(got)) => Ok(got),
-                        Ok(Step::Fill(fill)) => {
-                            stack.push(Frame::new(cx, fill));
-                            continue;
-                        }
-                        Ok(Step::Busy(..)) => match cx.claim_async(t).await {
+                    None => {
+                        // The lookup first: the waiting future (large, and
+                        // moved when made) only when another actor creates
+                        // the instance.
+                        let claimed = match cx.lookup(t) {
+                            Ok(Step::Hit(got)) => Ok(Ok(got)),
+                            Ok(Step::Fill(fill)) => Ok(Err(fill)),
+                            Ok(Step::Busy(..)) => cx.claim_async(t).await,
+                            Err(e) => Err(e),
+                        };
+                        match claimed {
                             Ok(Ok(got)) => Ok(got),
                             Ok(Err(fill)) => {
                                 stack.push(Frame::new(cx, fill));
                                 continue;
                             }
                             Err(e) => Err(e),
-                        },
-                        Err(e) => Err(e),
-                    },
+                        }
+                    }
                 };
                 match got {
                     Ok(got) => (t, cx.erased_or_got(t, got, stack.is_empty())),
