@@ -27,16 +27,15 @@ struct Shard {
 
 const SHARDS: usize = 64;
 
-#[allow(clippy::declare_interior_mutable_const)]
-const SHARD: Shard = Shard {
-    #[cfg(feature = "tokio")]
-    waits: Mutex::new(Vec::new()),
-    #[cfg(not(feature = "tokio"))]
-    waits: Mutex::new(()),
-    wake: Condvar::new(),
-};
-
-static TABLE: [Shard; SHARDS] = [SHARD; SHARDS];
+static TABLE: [Shard; SHARDS] = [const {
+    Shard {
+        #[cfg(feature = "tokio")]
+        waits: Mutex::new(Vec::new()),
+        #[cfg(not(feature = "tokio"))]
+        waits: Mutex::new(()),
+        wake: Condvar::new(),
+    }
+}; SHARDS];
 
 /// The shard of the slot with identity `id`.
 fn shard(id: usize) -> &'static Shard {
