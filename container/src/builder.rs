@@ -85,12 +85,11 @@ pub(crate) struct Hook {
     pub(crate) caster: TypeId,
 }
 
-impl Hook {
-    /// Whether it is a start or stop hook of the service with key id `id`.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn is_lifecycle_of(&self, id: TypeId) -> bool {
-        self.key.id == id && matches!(self.kind, HookKind::Start(_) | HookKind::Stop(_))
-    }
+/// Removes the start and stop hooks of the service with key id `id` (see
+/// `ContainerBuilder::without_lifecycle`).
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) fn remove_lifecycle(hooks: &mut Vec<Hook>, id: TypeId) {
+    hooks.retain(|h| h.key.id != id || !matches!(h.kind, HookKind::Start(_) | HookKind::Stop(_)));
 }
 
 /// Container-wide settings.

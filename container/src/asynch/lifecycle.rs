@@ -8,7 +8,7 @@ use std::future::Future;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crate::builder::{ContainerBuilder, Hook, HookKind, node};
+use crate::builder::{ContainerBuilder, Hook, HookKind, node, remove_lifecycle};
 use crate::container::{Container, Shared};
 use crate::erased::{Erased, contain, panic_message};
 use crate::error::ResolveError;
@@ -113,8 +113,7 @@ impl ContainerBuilder {
     /// # Ok(()) }
     /// ```
     pub fn without_lifecycle<T: ?Sized + 'static>(&mut self) -> &mut Self {
-        let id = Key::of::<T>().id;
-        self.hooks.retain(|h| !h.is_lifecycle_of(id));
+        remove_lifecycle(&mut self.hooks, Key::of::<T>().id);
         self
     }
 
@@ -500,8 +499,7 @@ impl<'b, K: 'static> KeyedBuilder<'b, K> {
     /// Removes every start and stop hook of `T` registered under `K` so
     /// far. See [`ContainerBuilder::without_lifecycle`].
     pub fn without_lifecycle<T: ?Sized + 'static>(self) -> &'b mut ContainerBuilder {
-        let id = key_of::<K, T>().id;
-        self.builder.hooks.retain(|h| !h.is_lifecycle_of(id));
+        remove_lifecycle(&mut self.builder.hooks, key_of::<K, T>().id);
         self.builder
     }
 }

@@ -224,8 +224,7 @@ impl TestKernel {
     #[cfg(feature = "tokio")]
     pub fn without_lifecycle<T: ?Sized + 'static>(&mut self) -> &mut Self {
         self.base.without_lifecycle::<T>();
-        let id = crate::key::Key::of::<T>().id;
-        self.hooks.retain(|h| !h.is_lifecycle_of(id));
+        crate::builder::remove_lifecycle(&mut self.hooks, crate::key::Key::of::<T>().id);
         self
     }
 
