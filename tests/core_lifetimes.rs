@@ -405,3 +405,66 @@ fn scoped_from_the_root_through_a_trait_binding() {
     assert_eq!(names, ["dyn core_lifetimes::Read", "core_lifetimes::Store"]);
     assert!(c.scope().resolve::<dyn Read>().is_ok());
 }
+
+/// A thread keeps the slot tables of the scopes it drops for its next
+/// scopes (so a request allocates no table): a table must come back empty,
+/// whichever container it served, however its scope ended.
+#[test]
+fn a_new_scope_never_sees_what_an_ended_scope_on_the_same_thread_held() {
+    struct Db(Token);
+    struct Audit(#[allow(dead_code)] Token);
+    #[derive(Debug)]
+    struct User(u32);
+    let probe = Probe::new();
+    let fail_audit = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    // Two containers with the same number of scoped slots share tables.
+    let make = |name: &'static str| {
+        let (p1, p2, fail) = (probe.clone(), probe.clone(), fail_audit.clone());
+        Container::builder()
+            .scoped(move || Db(p1.token(name)))
+            .try_scoped(move || {
+                if fail.load(std::sync::atomic::Ordering::SeqCst) {
+                    anyhow::bail!("audit store down")
+                }
+                Ok(Audit(p2.token("audit")))
+            })
+            .scope_value::<User>()
+            .build()
+            .unwrap()
+    };
+    let (a, b) = (make("db-a"), make("db-b"));
+    let mut seen = Vec::new();
+    for round in 0..20u32 {
+        let c = if round % 2 == 0 { &a } else { &b };
+        let scope = c.scope();
+        // A scope value supplied in one scope is not in the next one.
+        assert!(matches!(
+            scope.resolve::<User>().unwrap_err().kind(),
+            ResolveErrorKind::NotSupplied
+        ));
+        scope.provide(User(round)).unwrap();
+        assert_eq!(scope.resolve::<User>().unwrap().0, round);
+        let db = scope.resolve::<Db>().unwrap();
+        assert!(Arc::ptr_eq(&db, &scope.resolve::<Db>().unwrap()));
+        assert!(
+            seen.iter().all(|old: &Arc<Db>| !Arc::ptr_eq(old, &db)),
+            "round {round}: a scope was served an ended scope's instance"
+        );
+        // A failed creation leaves its slot free and empty.
+        fail_audit.store(round % 3 == 0, std::sync::atomic::Ordering::SeqCst);
+        assert_eq!(scope.resolve::<Audit>().is_ok(), round % 3 != 0);
+        seen.push(db);
+        // Ended by dropping here, or by a drop on another thread.
+        if round % 4 == 1 {
+            std::thread::spawn(move || drop(scope)).join().unwrap();
+        } else {
+            drop(scope);
+        }
+    }
+    let dbs: std::collections::HashSet<usize> = seen.iter().map(|d| d.0.id).collect();
+    assert_eq!(dbs.len(), 20, "one Db per scope");
+    let audits = (0..20).filter(|r| r % 3 != 0).count();
+    assert_eq!(probe.created(), 20 + audits);
+    drop(seen);
+    assert_eq!(probe.alive(), 0, "every scope dropped what it created");
+}

@@ -40,7 +40,7 @@ impl ScopeShared {
 
     #[inline]
     pub(crate) fn slot(&self, i: u32, len: usize) -> &Slot {
-        &self.slots.get_or_init(|| Slot::many(len))[i as usize]
+        &self.slots.get_or_init(|| Slot::table(len))[i as usize]
     }
 
     /// Whether the scope has ended (its disposal started).
@@ -61,6 +61,9 @@ impl Drop for ScopeShared {
         if self.owned.is_empty_mut() {
             // Nothing created: nothing to report, nothing to drop in order
             // (the slot table, if any, is empty).
+            if let Some(slots) = self.slots.take() {
+                Slot::recycle(slots);
+            }
             return;
         }
         // Transients with async disposers are owned even by a scope that
@@ -98,6 +101,9 @@ impl Drop for ScopeShared {
                 root.pools[p as usize].give_back(value, &*s.caster);
             }
         });
+        // Every instance taken: the next scope on this thread reuses the
+        // table.
+        Slot::recycle(slots);
     }
 }
 

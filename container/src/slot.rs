@@ -1,5 +1,6 @@
 //! [`Slot`]: a cell that holds one cached instance, created exactly once.
 
+use std::cell::RefCell;
 use std::sync::OnceLock;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering::SeqCst};
 
@@ -42,6 +43,17 @@ fn shard(id: usize) -> &'static Shard {
     // Slots are at least 8 bytes apart: mix the address bits above that.
     let h = (id >> 3).wrapping_mul(0x9E37_79B9) >> 7;
     &TABLE[h % SHARDS]
+}
+
+/// How many slot tables of ended scopes a thread keeps for its next
+/// scopes, and the largest it keeps (in slots): at most 4 x 256 x 48 bytes
+/// (48 KiB) per thread, typically one table of a few dozen slots.
+const SPARE_TABLES: usize = 4;
+const SPARE_MAX_LEN: usize = 256;
+
+thread_local! {
+    /// Slot tables of scopes this thread dropped, every slot empty and free.
+    static SPARE: RefCell<Vec<Box<[Slot]>>> = const { RefCell::new(Vec::new()) };
 }
 
 /// One cached instance (a singleton, or a scoped service in one scope).
@@ -105,6 +117,49 @@ impl Slot {
         let mut slots = Vec::with_capacity(len);
         slots.resize_with(len, Slot::new);
         slots.into_boxed_slice()
+    }
+
+    /// A table of `len` empty slots for a scope: one that this thread kept
+    /// from a scope it dropped (so a request scope allocates no table and
+    /// writes none of its slots before use), or a new one.
+    pub(crate) fn table(len: usize) -> Box<[Slot]> {
+        let kept = SPARE.try_with(|spare| {
+            let mut spare = spare.try_borrow_mut().ok()?;
+            let i = spare.iter().rposition(|t| t.len() == len)?;
+            Some(spare.swap_remove(i))
+        });
+        match kept {
+            Ok(Some(table)) => table,
+            _ => Slot::many(len),
+        }
+    }
+
+    /// Keeps a dropped scope's `table` for this thread's next scopes, if
+    /// every slot in it is empty and free (else, or if the thread keeps
+    /// enough tables, it is dropped). Checked slot by slot, not assumed from
+    /// the scope's disposal: an instance left behind would be served to
+    /// another scope.
+    pub(crate) fn recycle(mut table: Box<[Slot]>) {
+        if table.is_empty()
+            || table.len() > SPARE_MAX_LEN
+            || !table.iter_mut().all(|s| s.is_clear())
+        {
+            return;
+        }
+        // Only empty slots are dropped while the cell is borrowed: no user
+        // code runs there.
+        let _ = SPARE.try_with(|spare| {
+            if let Ok(mut spare) = spare.try_borrow_mut()
+                && spare.len() < SPARE_TABLES
+            {
+                spare.push(table);
+            }
+        });
+    }
+
+    /// Whether the slot holds nothing and nobody creates or awaits it.
+    fn is_clear(&mut self) -> bool {
+        self.cell.get_mut().is_none() && *self.owner.get_mut() == 0 && *self.waiters.get_mut() == 0
     }
 
     #[inline]
