@@ -191,3 +191,102 @@ async fn async_needs_propagate_through_chains_registered_in_any_order() {
     assert!(scope.resolve_async::<C>().await.is_ok());
     assert!(scope.resolve::<C>().is_ok(), "B and A exist now");
 }
+
+/// The async driver resolves ahead only what awaits: here a binding to an
+/// async scoped service and a collection whose elements are partly async,
+/// between dependencies that exist already or are built synchronously. Each
+/// argument must reach its own parameter, in declaration order, on the first
+/// resolution (everything created) and on a later one (some cached).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn values_resolved_ahead_reach_their_own_parameters() {
+    trait Plugin: Send + Sync {
+        fn name(&self) -> String;
+    }
+    trait Store: Send + Sync {
+        fn id(&self) -> u64;
+    }
+    struct Config(u64);
+    struct Slow(u64);
+    struct Fast;
+    struct Pg(u64);
+    impl Plugin for Slow {
+        fn name(&self) -> String {
+            format!("slow{}", self.0)
+        }
+    }
+    impl Plugin for Fast {
+        fn name(&self) -> String {
+            "fast".into()
+        }
+    }
+    impl Store for Pg {
+        fn id(&self) -> u64 {
+            self.0
+        }
+    }
+    struct Page {
+        config: Arc<Config>,
+        plugins: Vec<Arc<dyn Plugin>>,
+        store: Arc<dyn Store>,
+        again: Arc<dyn Store>,
+        slow: Arc<Slow>,
+    }
+    let next = Arc::new(AtomicU64::new(1));
+    let (n1, n2) = (next.clone(), next.clone());
+    let c = Container::builder()
+        .singleton(|| Config(7))
+        .scoped_async(move || {
+            let n = n1.clone();
+            async move {
+                tokio::task::yield_now().await;
+                Slow(n.fetch_add(1, Ordering::SeqCst))
+            }
+        })
+        .collect::<dyn Plugin, Slow>(|p| p)
+        .transient(|| Fast)
+        .collect::<dyn Plugin, Fast>(|p| p)
+        .scoped_async(move || {
+            let n = n2.clone();
+            async move {
+                tokio::task::yield_now().await;
+                Pg(100 + n.fetch_add(1, Ordering::SeqCst))
+            }
+        })
+        .bind::<dyn Store, Pg>(|p| p)
+        // `slow` is resolved ahead, and then read from the scope by the
+        // factory's own fetch: its value in the arena is never taken, and
+        // must not be handed to the parameters after it.
+        .transient(
+            |slow: Arc<Slow>,
+             config: Arc<Config>,
+             store: Arc<dyn Store>,
+             plugins: Vec<Arc<dyn Plugin>>,
+             again: Arc<dyn Store>| Page {
+                config,
+                plugins,
+                store,
+                again,
+                slow,
+            },
+        )
+        .build()
+        .unwrap();
+    for scope_no in 0..2u64 {
+        let scope = c.scope();
+        for _ in 0..2 {
+            let page = scope.resolve_async::<Page>().await.unwrap();
+            assert_eq!(page.config.0, 7);
+            let names: Vec<String> = page.plugins.iter().map(|p| p.name()).collect();
+            let slow = scope.resolve_async::<Slow>().await.unwrap();
+            assert_eq!(names, [format!("slow{}", slow.0), "fast".to_owned()]);
+            assert!(Arc::ptr_eq(&page.slow, &slow), "one Slow per scope");
+            let pg = scope.resolve_async::<Pg>().await.unwrap();
+            assert_eq!(page.store.id(), pg.0);
+            assert_eq!(page.again.id(), pg.0);
+            assert!(pg.0 > 100);
+        }
+        // Two scoped services per scope, numbered in creation order.
+        assert_eq!(next.load(Ordering::SeqCst), 1 + 2 * (scope_no + 1));
+        scope.dispose().await.unwrap();
+    }
+}

@@ -38,7 +38,7 @@ impl<'a> Ctx<'a> {
     pub(super) async fn drive(self, idx: u32) -> Result<Got<'a>, ResolveError> {
         let mut stack: Vec<Frame<'a>> = Vec::with_capacity(8);
         // Room for a typical request's dependencies resolved ahead.
-        let mut arena: Vec<Option<Pre>> = Vec::with_capacity(16);
+        let mut arena: Vec<Ahead> = Vec::with_capacity(8);
         // A service to obtain for the top frame (or the caller), and in
         // which context.
         let mut wanted = Some((idx, self));
@@ -254,7 +254,7 @@ impl<'a> Frame<'a> {
 
     /// Advances the creation synchronously, until it needs something from
     /// the driver (a dependency, a wait) or is done.
-    fn step(&mut self, arena: &mut Vec<Option<Pre>>) -> Result<Progress<'a>, ResolveError> {
+    fn step(&mut self, arena: &mut [Ahead]) -> Result<Progress<'a>, ResolveError> {
         loop {
             if let Some(progress) = self.advance(arena)? {
                 return Ok(progress);
@@ -263,26 +263,14 @@ impl<'a> Frame<'a> {
     }
 
     /// One stage of [`step`](Frame::step); `None`: go on.
-    fn advance(
-        &mut self,
-        arena: &mut Vec<Option<Pre>>,
-    ) -> Result<Option<Progress<'a>>, ResolveError> {
+    fn advance(&mut self, arena: &mut [Ahead]) -> Result<Option<Progress<'a>>, ResolveError> {
         let svc = self.svc();
         match self.stage {
             Stage::Rent => {
                 self.stage = Stage::Ahead;
-                let base = arena.len();
-                self.base = base as u32;
-                if svc.needs_async {
-                    let room = match svc.exec {
-                        Exec::Factory(_) | Exec::AsyncFactory(_) => {
-                            self.at.root.plan.edges_of(svc).len()
-                        }
-                        Exec::Forward(_) => 1,
-                        _ => 0,
-                    };
-                    arena.resize_with(base + room, || None);
-                }
+                // Its dependencies resolved ahead are pushed from here, in
+                // edge order, as they arrive.
+                self.base = arena.len() as u32;
                 Ok(svc.pool.map(Progress::Rent))
             }
             Stage::Ahead => {
@@ -328,7 +316,7 @@ impl<'a> Frame<'a> {
                 let pre = arena.get_mut(self.base as usize..).unwrap_or_default();
                 let value = match &svc.exec {
                     Exec::Forward(_) if svc.needs_async => {
-                        match pre.first_mut().and_then(Option::take) {
+                        match pre.first_mut().and_then(|a| a.value.take()) {
                             Some(Pre::One(v)) => v,
                             _ => unreachable!(
                                 "tenure bug: a binding's frame was called without its target"
@@ -362,14 +350,12 @@ impl<'a> Frame<'a> {
     }
 
     /// Takes the instance of the dependency this frame asked for.
-    fn accept(&mut self, arena: &mut [Option<Pre>], value: Erased) {
+    fn accept(&mut self, arena: &mut Vec<Ahead>, value: Erased) {
         let svc = self.svc();
         if let Exec::Forward(_) = svc.exec {
             // A binding: its target's instance is its own.
             self.stage = Stage::Call;
-            if let Some(place) = arena.get_mut(self.base as usize) {
-                *place = Some(Pre::One(value));
-            }
+            arena.push(Ahead::new(0, Pre::One(value)));
             return;
         }
         let cx = self.cx();
@@ -377,19 +363,23 @@ impl<'a> Frame<'a> {
         let Some(e) = edges.get(self.edge as usize) else {
             return;
         };
-        let Some(place) = arena.get_mut((self.base + self.edge) as usize) else {
-            return;
-        };
+        let edge = self.edge;
         match e.target {
             Target::Collection(_) => {
-                match place {
-                    Some(Pre::Many(all)) => all.push(value),
-                    _ => *place = Some(Pre::Many(vec![value])),
+                // The collection's elements so far are this frame's last
+                // entry (its children's were truncated when they ended).
+                let mine = arena.len() > self.base as usize;
+                match arena.last_mut() {
+                    Some(Ahead {
+                        edge: at,
+                        value: Some(Pre::Many(all)),
+                    }) if mine && *at == edge => all.push(value),
+                    _ => arena.push(Ahead::new(edge, Pre::Many(vec![value]))),
                 }
                 self.element += 1;
             }
             _ => {
-                *place = Some(Pre::One(value));
+                arena.push(Ahead::new(edge, Pre::One(value)));
                 self.edge += 1;
             }
         }
@@ -402,23 +392,52 @@ enum Pre {
     Many(Vec<Erased>),
 }
 
+/// A dependency resolved ahead, in the driver's arena: the frames' entries,
+/// each frame's in the order of its edges. Only what was really resolved
+/// ahead is there (not a place per edge), so a frame whose dependencies
+/// all exist already writes nothing.
+struct Ahead {
+    /// Its edge's position among the factory's dependencies.
+    edge: u32,
+    /// Taken by the factory's fetch.
+    value: Option<Pre>,
+}
+
+impl Ahead {
+    fn new(edge: u32, value: Pre) -> Self {
+        Ahead {
+            edge,
+            value: Some(value),
+        }
+    }
+}
+
 /// Serves a factory's dependencies: the ones resolved ahead (async), the
 /// others synchronously.
 struct Prefetched<'a, 'p> {
     cx: Ctx<'a>,
-    pre: &'p mut [Option<Pre>],
+    /// The frame's entries in the arena.
+    pre: &'p mut [Ahead],
+}
+
+impl Prefetched<'_, '_> {
+    /// The value resolved ahead for edge `pos`, if any (taken).
+    fn take(&mut self, pos: usize) -> Option<Pre> {
+        let a = self.pre.iter_mut().find(|a| a.edge as usize == pos)?;
+        a.value.take()
+    }
 }
 
 impl<'d, 'a: 'd> Source<'d> for Prefetched<'a, '_> {
     fn one(&mut self, pos: usize, idx: u32) -> Result<Got<'d>, ResolveError> {
-        match self.pre.get_mut(pos).and_then(Option::take) {
+        match self.take(pos) {
             Some(Pre::One(v)) => Ok(Got::Erased(v, &*self.cx.service(idx).caster)),
             _ => self.cx.get(idx),
         }
     }
 
     fn erased(&mut self, pos: usize, idx: u32) -> Result<Erased, ResolveError> {
-        match self.pre.get_mut(pos).and_then(Option::take) {
+        match self.take(pos) {
             Some(Pre::One(v)) => Ok(v),
             _ => self.cx.get(idx).map(|g| self.cx.erased(idx, g)),
         }
@@ -431,7 +450,7 @@ impl<'d, 'a: 'd> Source<'d> for Prefetched<'a, '_> {
         each: &mut dyn FnMut(Got<'d>),
     ) -> Result<(), ResolveError> {
         let elements = &self.cx.root.plan.collections[c as usize];
-        match self.pre.get_mut(pos).and_then(Option::take) {
+        match self.take(pos) {
             Some(Pre::Many(values)) => {
                 for (&i, v) in elements.iter().zip(values) {
                     each(Got::Erased(v, &*self.cx.service(i).caster));
