@@ -60,6 +60,10 @@ pub(crate) struct Edge {
     /// the scope already has needs no call into the runtime either.
     /// [`Edge::NO_TYPED`] otherwise.
     pub(crate) scoped: u32,
+    /// Whether creating the dependency may await (an async factory, an
+    /// async pool, on its way), so that the async driver resolves it ahead
+    /// of the factory call. Set with the plan.
+    pub(crate) ahead: bool,
 }
 
 impl Edge {

@@ -2,8 +2,8 @@
 //! with the creations in progress on an explicit stack of frames.
 
 use crate::erased::{BoxFuture, Erased};
-use crate::error::{DependencyKind, ResolveError};
-use crate::inject::{Deps, Edge, Got, HandleSeed, Source, Target};
+use crate::error::ResolveError;
+use crate::inject::{Deps, Got, HandleSeed, Source, Target};
 use crate::plan::{Exec, Service};
 use crate::pool::Rent;
 use crate::resolve::{Ctx, Fill, Step};
@@ -135,21 +135,6 @@ impl<'a> Ctx<'a> {
             Value::Got(got)
         } else {
             Value::Erased(self.erased(idx, got))
-        }
-    }
-
-    /// Whether the driver resolves the dependency on `e` ahead of the
-    /// factory call.
-    fn resolved_ahead(&self, e: &Edge) -> bool {
-        match (e.kind, e.target) {
-            (DependencyKind::Required | DependencyKind::Optional, Target::Service(t)) => {
-                self.service(t).needs_async
-            }
-            (DependencyKind::Collection, Target::Collection(c)) => self.root.plan.collections
-                [c as usize]
-                .iter()
-                .any(|&i| self.service(i).needs_async),
-            _ => false,
         }
     }
 }
@@ -286,7 +271,7 @@ impl<'a> Frame<'a> {
                 }
                 let edges = cx.root.plan.edges_of(svc);
                 while let Some(e) = edges.get(self.edge as usize) {
-                    if !cx.resolved_ahead(e) {
+                    if !e.ahead {
                         self.edge += 1;
                         continue;
                     }

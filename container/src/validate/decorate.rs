@@ -313,6 +313,7 @@ fn edge(t: u32) -> Edge {
         target: Target::Service(t),
         typed: Edge::NO_TYPED,
         scoped: Edge::NO_TYPED,
+        ahead: false,
     }
 }
 
@@ -369,6 +370,7 @@ fn link_decls(
             target,
             typed: Edge::NO_TYPED,
             scoped: Edge::NO_TYPED,
+            ahead: false,
         });
     }
     first..edges.len() as u32

@@ -100,6 +100,7 @@ pub(super) fn link(
                 target,
                 typed: Edge::NO_TYPED,
                 scoped: Edge::NO_TYPED,
+                ahead: false,
             }
         }));
         let edges = first_edge..all_edges.len() as u32;

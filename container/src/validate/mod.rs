@@ -144,17 +144,25 @@ pub(crate) fn validate(
     }
     checks::needs_async(&graph, &members, ccount, &mut services);
 
-    // Dependencies on cached services read them directly when they exist.
+    // Dependencies on cached services read them directly when they exist;
+    // the async driver resolves ahead the ones whose creation may await.
     for e in &mut all_edges {
-        if matches!(e.kind, DependencyKind::Required | DependencyKind::Optional)
-            && let Target::Service(t) = e.target
-        {
-            let target = &services[t as usize];
-            match target.lifetime {
-                Lifetime::Singleton => e.typed = target.slot,
-                Lifetime::Scoped | Lifetime::Pooled => e.scoped = target.slot,
-                Lifetime::Transient => {}
+        match (e.kind, e.target) {
+            (DependencyKind::Required | DependencyKind::Optional, Target::Service(t)) => {
+                let target = &services[t as usize];
+                match target.lifetime {
+                    Lifetime::Singleton => e.typed = target.slot,
+                    Lifetime::Scoped | Lifetime::Pooled => e.scoped = target.slot,
+                    Lifetime::Transient => {}
+                }
+                e.ahead = target.needs_async;
             }
+            (DependencyKind::Collection, Target::Collection(c)) => {
+                e.ahead = collections[c as usize]
+                    .iter()
+                    .any(|&i| services[i as usize].needs_async);
+            }
+            _ => {}
         }
     }
     let casters = services.iter().map(|s| s.caster.clone()).collect();
