@@ -415,3 +415,60 @@ async fn cancelled_waiters_leave_the_other_waiters_of_every_scope_their_instance
         "one creation per scope, plus one per cancelled creator: {calls}"
     );
 }
+
+/// A dependent whose async dependencies all exist already (created for an
+/// earlier dependent in the same request) is created synchronously inside
+/// the async resolution: with the scope's instances, and failing with the
+/// same path and error as any other creation, on every attempt.
+#[tokio::test]
+async fn a_dependent_created_without_awaiting_fails_with_its_path() {
+    struct Db(u32);
+    struct First(Arc<Db>);
+    struct Second(Arc<Db>);
+    struct Page(Arc<First>, Arc<Second>);
+    let dbs = Arc::new(AtomicUsize::new(0));
+    let fail = Arc::new(AtomicBool::new(true));
+    let (d, f) = (dbs.clone(), fail.clone());
+    let c = Container::builder()
+        .scoped_async(move || {
+            let d = d.clone();
+            async move {
+                tokio::task::yield_now().await;
+                Db(d.fetch_add(1, Ordering::SeqCst) as u32)
+            }
+        })
+        .transient(First)
+        .try_transient(move |db: Arc<Db>| {
+            if f.load(Ordering::SeqCst) {
+                anyhow::bail!("second store offline")
+            }
+            Ok(Second(db))
+        })
+        .transient(|a: Arc<First>, b: Arc<Second>| Page(a, b))
+        .build()
+        .unwrap();
+    let scope = c.scope();
+    for _ in 0..2 {
+        let err = scope
+            .resolve_async::<Page>()
+            .await
+            .err()
+            .expect("Second fails");
+        let path: Vec<&str> = err.path().iter().map(|n| n.short_name()).collect();
+        assert_eq!(path, ["Page", "Second"], "{err:?}");
+        assert!(
+            common::error_chain(&err)
+                .iter()
+                .any(|m| m.contains("second store offline")),
+            "{err:?}"
+        );
+    }
+    assert_eq!(dbs.load(Ordering::SeqCst), 1, "one Db for the scope");
+    fail.store(false, Ordering::SeqCst);
+    let page = scope.resolve_async::<Page>().await.unwrap();
+    assert!(Arc::ptr_eq(&page.0.0, &page.1.0), "the scope's Db in both");
+    assert_eq!(page.0.0.0, 0);
+    let other = c.scope().resolve_async::<Page>().await.unwrap();
+    assert!(!Arc::ptr_eq(&page.0.0, &other.0.0), "a Db per scope");
+    assert_eq!(dbs.load(Ordering::SeqCst), 2);
+}

@@ -49,17 +49,23 @@ impl<'a> Ctx<'a> {
                 let got = match cx.without_await(t) {
                     Some(now) => now,
                     None => {
-                        // The lookup first: the waiting future (large, and
-                        // moved when made) only when another actor creates
-                        // the instance.
+                        // The lookup first: the waiting future only when
+                        // another actor creates the instance.
                         let claimed = match cx.lookup(t) {
                             Ok(Step::Hit(got)) => Ok(Ok(got)),
                             Ok(Step::Fill(fill)) => Ok(Err(fill)),
-                            Ok(Step::Busy(..)) => cx.claim_async(t).await,
+                            // Boxed: waiting is rare, and the waiting
+                            // future would make every request's larger.
+                            Ok(Step::Busy(..)) => Box::pin(cx.claim_async(t)).await,
                             Err(e) => Err(e),
                         };
                         match claimed {
                             Ok(Ok(got)) => Ok(got),
+                            // Everything it would await exists already (the
+                            // scope's async services, created for an earlier
+                            // dependent): created here, as the sync path
+                            // does, without a frame.
+                            Ok(Err(fill)) if cx.ready_now(fill.svc) => cx.fill_sync(fill),
                             Ok(Err(fill)) => {
                                 stack.push(Frame::new(cx, fill));
                                 continue;
@@ -80,7 +86,15 @@ impl<'a> Ctx<'a> {
                     Ok(Progress::Rent(p)) => {
                         let at = top.at;
                         let pool = &at.root.pools[p as usize];
-                        let rent = crate::trace::pool_wait(&at, &top.svc().node, pool.rent()).await;
+                        let rent = match pool.try_rent() {
+                            Ok(rent) => rent,
+                            // Exhausted: wait (fairly) for an instance.
+                            // Boxed, as above.
+                            Err(_) => {
+                                Box::pin(crate::trace::pool_wait(&at, &top.svc().node, pool.rent()))
+                                    .await
+                            }
+                        };
                         top.rented(rent)
                     }
                     Ok(Progress::Await(fut)) => match fut.await {
@@ -126,6 +140,27 @@ impl<'a> Ctx<'a> {
                 Some(parent) => parent.accept(&mut arena, value.into_erased(self, t)),
             }
         }
+    }
+
+    /// Whether `svc` can be created now without awaiting anything: a
+    /// synchronous factory, no pool, and every dependency the driver would
+    /// resolve ahead exists already.
+    fn ready_now(&self, svc: &Service) -> bool {
+        if !matches!(svc.exec, Exec::Factory(_)) || svc.pool.is_some() {
+            return false;
+        }
+        let cx = self.building(svc);
+        let plan = &self.root.plan;
+        plan.edges_of(svc).iter().all(|e| {
+            !e.ahead
+                || match e.target {
+                    Target::Service(t) => cx.exists(t),
+                    Target::Collection(c) => {
+                        plan.collections[c as usize].iter().all(|&i| cx.exists(i))
+                    }
+                    Target::Absent => true,
+                }
+        })
     }
 
     /// A delivered instance: as the caller's [`Got`] when nothing is left
