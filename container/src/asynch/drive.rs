@@ -65,7 +65,36 @@ impl<'a> Ctx<'a> {
                             // scope's async services, created for an earlier
                             // dependent): created here, as the sync path
                             // does, without a frame.
-                            Ok(Err(fill)) if cx.ready_now(fill.svc) => cx.fill_sync(fill),
+                            Ok(Err(fill)) if cx.ready_now(fill.svc) => match fill.svc.exec {
+                                // Its factory's future awaited here, with
+                                // the claim held (dropped with this future:
+                                // released empty), without a frame.
+                                Exec::AsyncFactory(ref f) => {
+                                    let svc = fill.svc;
+                                    let at = cx.building(svc);
+                                    let started = {
+                                        let mut src = Prefetched {
+                                            cx: at,
+                                            pre: &mut [],
+                                        };
+                                        let edges = at.root.plan.edges_of(svc);
+                                        f(&mut Deps::new(edges, at.fast(), &mut src))
+                                    };
+                                    let made = match started {
+                                        Ok(fut) => fut.await,
+                                        Err(e) => Err(e),
+                                    };
+                                    match made {
+                                        Ok(v) => {
+                                            at.count(svc, &v);
+                                            let v = cx.complete(fill, v, None, true);
+                                            Ok(Got::Erased(v, &*svc.caster))
+                                        }
+                                        Err(e) => Err(cx.failed(t, svc, e)),
+                                    }
+                                }
+                                _ => cx.fill_sync(fill),
+                            },
                             Ok(Err(fill)) => {
                                 stack.push(Frame::new(cx, fill));
                                 continue;
@@ -142,11 +171,11 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Whether `svc` can be created now without awaiting anything: a
-    /// synchronous factory, no pool, and every dependency the driver would
-    /// resolve ahead exists already.
+    /// Whether `svc` can be created now without a frame: a factory (sync,
+    /// or async with only its own future to await), no pool, and every
+    /// dependency the driver would resolve ahead exists already.
     fn ready_now(&self, svc: &Service) -> bool {
-        if !matches!(svc.exec, Exec::Factory(_)) || svc.pool.is_some() {
+        if !matches!(svc.exec, Exec::Factory(_) | Exec::AsyncFactory(_)) || svc.pool.is_some() {
             return false;
         }
         let cx = self.building(svc);
