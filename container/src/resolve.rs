@@ -368,20 +368,6 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Whether service `idx`'s instance exists in this context (a
-    /// singleton's, or the scope's), without taking it.
-    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
-    pub(crate) fn exists(&self, idx: u32) -> bool {
-        let svc = self.service(idx);
-        match svc.lifetime {
-            Lifetime::Singleton => self.root.typed[svc.slot as usize].get().is_some(),
-            Lifetime::Scoped | Lifetime::Pooled => {
-                self.scope.is_some_and(|s| s.cached(svc.slot).is_some())
-            }
-            Lifetime::Transient => false,
-        }
-    }
-
     /// Resolves service `idx`, creating what is missing synchronously.
     #[inline]
     pub(crate) fn get(&self, idx: u32) -> Result<Got<'a>, ResolveError> {
@@ -504,7 +490,7 @@ impl<'a> Ctx<'a> {
         Ok(out)
     }
 
-    pub(crate) fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
+    fn fill_sync(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
         let (idx, svc) = (fill.idx, fill.svc);
         let _entered = fill.enter.as_ref().map(Actor::enter);
         // Borrowed unless it is a singleton's: a copy of a context just

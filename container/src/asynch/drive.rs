@@ -4,6 +4,7 @@
 use crate::erased::{BoxFuture, Erased};
 use crate::error::ResolveError;
 use crate::inject::{Deps, Got, HandleSeed, Source, Target};
+use crate::lifetime::Lifetime;
 use crate::plan::{Exec, Service};
 use crate::pool::Rent;
 use crate::resolve::{Ctx, Fill, Step};
@@ -93,7 +94,7 @@ impl<'a> Ctx<'a> {
                                         Err(e) => Err(cx.failed(t, svc, e)),
                                     }
                                 }
-                                _ => cx.fill_sync(fill),
+                                _ => cx.fill_now(fill),
                             },
                             Ok(Err(fill)) => {
                                 stack.push(Frame::new(cx, fill));
@@ -168,6 +169,41 @@ impl<'a> Ctx<'a> {
                 }
                 Some(parent) => parent.accept(&mut arena, value.into_erased(self, t)),
             }
+        }
+    }
+
+    /// Creates a claimed service synchronously for the async driver (a
+    /// dependent whose dependencies all exist): [`fill_sync`] without a pool
+    /// (the driver awaits those) or an actor to enter (the driver's is
+    /// current). Its own function, so that the sync path's stays inlined.
+    ///
+    /// [`fill_sync`]: Ctx::fill_sync
+    #[inline(never)]
+    fn fill_now(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
+        let svc = fill.svc;
+        match self.building(svc).construct(svc) {
+            Ok(v) => Ok(Got::Erased(
+                self.complete(fill, v, None, true),
+                &*svc.caster,
+            )),
+            Err(e) => Err(self.failed(fill.idx, svc, e)),
+        }
+    }
+
+    /// Whether service `idx`'s instance exists in this context (a
+    /// singleton's, or the scope's), without taking it.
+    fn exists(&self, idx: u32) -> bool {
+        let svc = self.service(idx);
+        match svc.lifetime {
+            Lifetime::Singleton => self
+                .root
+                .typed
+                .get(svc.slot as usize)
+                .is_some_and(|t| t.get().is_some()),
+            Lifetime::Scoped | Lifetime::Pooled => {
+                self.scope.is_some_and(|s| s.cached(svc.slot).is_some())
+            }
+            Lifetime::Transient => false,
         }
     }
 
