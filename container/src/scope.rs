@@ -7,6 +7,7 @@ use std::sync::{Arc, OnceLock};
 use crate::container::{Container, Shared};
 use crate::erased::contain;
 use crate::error::{ResolveError, ResolveErrorKind};
+use crate::lifetime::Lifetime;
 use crate::owner::Owned;
 use crate::plan::Exec;
 use crate::resolve::Ctx;
@@ -41,6 +42,22 @@ impl ScopeShared {
     #[inline]
     pub(crate) fn slot(&self, i: u32, len: usize) -> &Slot {
         &self.slots.get_or_init(|| Slot::table(len))[i as usize]
+    }
+
+    /// The scope's existing instance of scoped (or pooled) service `idx`
+    /// as an `Arc<T>`, if the scope and its container still serve; `None`
+    /// for anything else (the caller resolves it, and reports the errors).
+    #[inline(always)]
+    fn scoped_hit<T: ?Sized + Send + Sync + 'static>(&self, idx: u32) -> Option<Arc<T>> {
+        let svc = self.root.plan.services.get(idx as usize)?;
+        if !matches!(svc.lifetime, Lifetime::Scoped | Lifetime::Pooled)
+            || self.is_ended()
+            || self.root.is_shut_down()
+        {
+            return None;
+        }
+        let v = self.cached(svc.slot)?;
+        Some(crate::inject::cast_erased::<T>(v.clone(), &*svc.caster))
     }
 
     /// Whether the scope has ended (its disposal started).
@@ -188,9 +205,24 @@ impl Scope {
         &self,
         idx: u32,
     ) -> Result<Arc<T>, ResolveError> {
-        crate::trace::resolve(&self.shared.root.plan, idx, self.shared.id, || {
-            self.ctx_for(idx)?.resolve_as::<T>(idx)
+        let shared = &*self.shared;
+        crate::trace::resolve(&shared.root.plan, idx, shared.id, || {
+            match shared.scoped_hit::<T>(idx) {
+                Some(hit) => Ok(hit),
+                None => self.resolve_else::<T>(idx),
+            }
         })
+    }
+
+    /// [`resolve_at`](Scope::resolve_at) past a hit on the scope's own
+    /// instance: the checks (and their errors), singletons, creations.
+    /// Out of line, so that a scoped hit is a short function.
+    #[inline(never)]
+    fn resolve_else<T: ?Sized + Send + Sync + 'static>(
+        &self,
+        idx: u32,
+    ) -> Result<Arc<T>, ResolveError> {
+        self.ctx_for(idx)?.resolve_as::<T>(idx)
     }
 
     /// Resolves every element registered with
