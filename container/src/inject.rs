@@ -260,16 +260,12 @@ impl<'a> Deps<'a> {
     }
 
     /// The next dependency as an `Arc<T>`, or `None` if it is absent.
-    ///
-    /// An existing instance (a singleton's typed handle, or the scope's
-    /// instance) is read here, inline in the factory's call; a resolution
-    /// through the runtime is [`one_else`]'s, out of line, so that this
-    /// stays small enough to inline.
-    ///
-    /// [`one_else`]: Deps::one_else
-    #[inline(always)]
+    #[inline]
     fn one<T: ?Sized + Send + Sync + 'static>(&mut self) -> Result<Option<Arc<T>>, ResolveError> {
         let (pos, edge) = self.next();
+        let Target::Service(idx) = edge.target else {
+            return Ok(None);
+        };
         if let Some(typed) = self
             .fast
             .typed
@@ -284,25 +280,10 @@ impl<'a> Deps<'a> {
             .scoped
             .get(edge.scoped as usize)
             .and_then(Slot::get)
-            && let Target::Service(idx) = edge.target
-            && let Some(caster) = self.fast.casters.get(idx as usize)
         {
-            return Ok(Some(cast_erased::<T>(v.clone(), &**caster)));
+            let caster = &*self.fast.casters[idx as usize];
+            return Ok(Some(cast_erased::<T>(v.clone(), caster)));
         }
-        self.one_else::<T>(pos, edge)
-    }
-
-    /// [`one`](Deps::one) past an existing instance: a resolution through
-    /// the runtime (or nothing, for an absent optional dependency).
-    #[inline(never)]
-    fn one_else<T: ?Sized + Send + Sync + 'static>(
-        &mut self,
-        pos: usize,
-        edge: Edge,
-    ) -> Result<Option<Arc<T>>, ResolveError> {
-        let Target::Service(idx) = edge.target else {
-            return Ok(None);
-        };
         match self.src.one(pos, idx) {
             Ok(got) => Ok(Some(cast::<T>(got))),
             // An optional scope value this scope was not given is absent.
@@ -382,7 +363,7 @@ impl<T: ?Sized + Send + Sync + 'static> Inject for Arc<T> {
         decls.push::<T>(DependencyKind::Required);
     }
 
-    #[inline(always)]
+    #[inline]
     fn fetch(deps: &mut Deps<'_>) -> Result<Self, ResolveError> {
         deps.one::<T>()?.ok_or_else(|| {
             unreachable!("tenure bug: a required dependency passed validation unresolved")
