@@ -48,3 +48,7 @@ done
 echo "== allocation pass and report"
 cargo run --profile bench --features tracing --bin report -- --allocs-only "$OUT/allocs-tracing.tsv"
 cargo run --profile bench --bin report -- "$OUT" ../BENCHMARKS.md ${TRACING_ONLY:+--only-tracing}
+# The tracing build above wrote its own `hot` over the normal one (one target
+# directory for both feature sets): rebuild the normal one, which
+# `valgrind --tool=callgrind target/release/hot <group> <impl> N` expects.
+cargo build --profile bench --bin hot
