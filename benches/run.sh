@@ -48,7 +48,8 @@ done
 echo "== allocation pass and report"
 cargo run --profile bench --features tracing --bin report -- --allocs-only "$OUT/allocs-tracing.tsv"
 cargo run --profile bench --bin report -- "$OUT" ../BENCHMARKS.md ${TRACING_ONLY:+--only-tracing}
-# The tracing build above wrote its own `hot` over the normal one (one target
-# directory for both feature sets): rebuild the normal one, which
+# `cargo bench --features tracing` also builds the package's binaries, so the
+# last timing run left a tracing build of `hot` (which runs only the tracing
+# scenarios) in target/release: rebuild the normal one, which
 # `valgrind --tool=callgrind target/release/hot <group> <impl> N` expects.
 cargo build --profile bench --bin hot
