@@ -3,6 +3,7 @@
 
 use crate::erased::{BoxFuture, Erased};
 use crate::error::ResolveError;
+use crate::factory::ErasedAsyncFactory;
 use crate::inject::{Deps, Got, HandleSeed, Source, Target};
 use crate::lifetime::Lifetime;
 use crate::plan::{Exec, Service};
@@ -64,38 +65,22 @@ impl<'a> Ctx<'a> {
                             Ok(Ok(got)) => Ok(got),
                             // Everything it would await exists already (the
                             // scope's async services, created for an earlier
-                            // dependent): created here, as the sync path
-                            // does, without a frame.
-                            Ok(Err(fill)) if cx.ready_now(fill.svc) => match fill.svc.exec {
-                                // Its factory's future awaited here, with
-                                // the claim held (dropped with this future:
-                                // released empty), without a frame.
-                                Exec::AsyncFactory(ref f) => {
-                                    let svc = fill.svc;
-                                    let at = cx.building(svc);
-                                    let started = {
-                                        let mut src = Prefetched {
-                                            cx: at,
-                                            pre: &mut [],
-                                        };
-                                        let edges = at.root.plan.edges_of(svc);
-                                        f(&mut Deps::new(edges, at.fast(), &mut src))
-                                    };
-                                    let made = match started {
-                                        Ok(fut) => fut.await,
-                                        Err(e) => Err(e),
-                                    };
-                                    match made {
-                                        Ok(v) => {
-                                            at.count(svc, &v);
-                                            let v = cx.complete(fill, v, None, true);
-                                            Ok(Got::Erased(v, &*svc.caster))
-                                        }
-                                        Err(e) => Err(cx.failed(t, svc, e)),
-                                    }
-                                }
-                                _ => cx.fill_now(fill),
-                            },
+                            // dependent): created here, without a frame.
+                            Ok(Err(fill)) if cx.ready_now(fill.svc) => {
+                                let made = match cx.start_now(fill.svc) {
+                                    // An async factory's future, awaited
+                                    // here with the claim held: dropped at
+                                    // this await, the claim goes with the
+                                    // future and the slot is released
+                                    // empty, as a frame's would be.
+                                    Ok(Now::Await(fut)) => fut.await.inspect(|v| {
+                                        cx.building(fill.svc).count(fill.svc, v);
+                                    }),
+                                    Ok(Now::Made(v)) => Ok(v),
+                                    Err(e) => Err(e),
+                                };
+                                cx.finish_now(fill, made)
+                            }
                             Ok(Err(fill)) => {
                                 stack.push(Frame::new(cx, fill));
                                 continue;
@@ -172,26 +157,41 @@ impl<'a> Ctx<'a> {
         }
     }
 
-    /// Creates a claimed service synchronously for the async driver (a
-    /// dependent whose dependencies all exist): [`fill_sync`] without a pool
-    /// (the driver awaits those) or an actor to enter (the driver's is
-    /// current). Its own function, so that the sync path's stays inlined.
-    ///
-    /// [`fill_sync`]: Ctx::fill_sync
-    #[inline(never)]
-    fn fill_now(&self, fill: Fill<'a>) -> Result<Got<'a>, ResolveError> {
-        let svc = fill.svc;
-        match self.building(svc).construct(svc) {
+    /// Starts creating service `svc`, whose dependencies all exist (see
+    /// [`ready_now`](Ctx::ready_now)), without a frame: a synchronous
+    /// factory is called as the sync path does (without a pool, which
+    /// `ready_now` excludes, or an actor to enter: the driver's is current);
+    /// an async factory is called for its future.
+    #[inline]
+    fn start_now(self, svc: &'a Service) -> Result<Now, ResolveError> {
+        let at = self.building(svc);
+        match &svc.exec {
+            Exec::AsyncFactory(f) => start_async(at, svc, &**f, &mut []).map(Now::Await),
+            _ => at.construct(svc).map(Now::Made),
+        }
+    }
+
+    /// Ends a creation started by [`start_now`](Ctx::start_now): stores the
+    /// instance (or records the failure) as a frame's end does.
+    #[inline]
+    fn finish_now(
+        self,
+        fill: Fill<'a>,
+        made: Result<Erased, ResolveError>,
+    ) -> Result<Got<'a>, ResolveError> {
+        let (idx, svc) = (fill.idx, fill.svc);
+        match made {
             Ok(v) => Ok(Got::Erased(
                 self.complete(fill, v, None, true),
                 &*svc.caster,
             )),
-            Err(e) => Err(self.failed(fill.idx, svc, e)),
+            Err(e) => Err(self.failed(idx, svc, e)),
         }
     }
 
     /// Whether service `idx`'s instance exists in this context (a
-    /// singleton's, or the scope's), without taking it.
+    /// singleton's, or the scope's): [`hit`](Ctx::hit) without taking a
+    /// reference to it.
     fn exists(&self, idx: u32) -> bool {
         let svc = self.service(idx);
         match svc.lifetime {
@@ -378,7 +378,7 @@ impl<'a> Frame<'a> {
                     match e.target {
                         // An existing instance is left to the factory's own
                         // (synchronous) fetch.
-                        Target::Service(t) if cx.hit(t).is_some() => self.edge += 1,
+                        Target::Service(t) if cx.exists(t) => self.edge += 1,
                         Target::Service(t) => return Ok(Some(Progress::Need(t, cx))),
                         Target::Collection(c) => {
                             let elements = &cx.root.plan.collections[c as usize];
@@ -416,16 +416,10 @@ impl<'a> Frame<'a> {
                         cx.count(svc, &v);
                         v
                     }
+                    // The arguments are fetched now; only the future lives
+                    // on.
                     Exec::AsyncFactory(f) => {
-                        let mut src = Prefetched { cx, pre };
-                        let edges = cx.root.plan.edges_of(svc);
-                        // The arguments are fetched now; only the future
-                        // lives on.
-                        return Ok(Some(Progress::Await(f(&mut Deps::new(
-                            edges,
-                            cx.fast(),
-                            &mut src,
-                        ))?)));
+                        return Ok(Some(Progress::Await(start_async(cx, svc, &**f, pre)?)));
                     }
                     _ => cx.construct(svc)?,
                 };
@@ -469,6 +463,29 @@ impl<'a> Frame<'a> {
             }
         }
     }
+}
+
+/// Calls async factory `f` of `svc` in `cx`: its arguments fetched now
+/// (those resolved ahead from `pre`, the rest synchronously), the future
+/// returned to be awaited.
+#[inline]
+fn start_async<'a>(
+    cx: Ctx<'a>,
+    svc: &'a Service,
+    f: &ErasedAsyncFactory,
+    pre: &mut [Ahead],
+) -> Result<BoxFuture<'static, Result<Erased, ResolveError>>, ResolveError> {
+    let mut src = Prefetched { cx, pre };
+    let edges = cx.root.plan.edges_of(svc);
+    f(&mut Deps::new(edges, cx.fast(), &mut src))
+}
+
+/// A creation started without a frame (see [`Ctx::start_now`]).
+enum Now {
+    /// The instance, made synchronously.
+    Made(Erased),
+    /// The async factory's future.
+    Await(BoxFuture<'static, Result<Erased, ResolveError>>),
 }
 
 /// A dependency resolved ahead of the factory call.
