@@ -143,19 +143,26 @@ impl<'a> Ctx<'a> {
         &self.root.plan.services[idx as usize]
     }
 
-    /// Fails if this context can resolve nothing more: its scope has
-    /// ended (`dispose` started), or its container has been shut down.
+    /// Whether this context still serves: its scope (if any) has not
+    /// ended (`dispose` started) and its container has not been shut down.
+    /// The one rule; [`check_open`](Ctx::check_open) is its error.
+    #[inline(always)]
+    pub(crate) fn serves(&self) -> bool {
+        !self.root.is_shut_down() && self.scope.is_none_or(|s| !s.is_ended())
+    }
+
+    /// Fails if this context can resolve nothing more (see
+    /// [`serves`](Ctx::serves)).
     #[inline]
     pub(crate) fn check_open(&self) -> Result<(), ResolveError> {
-        if self.root.is_shut_down() {
-            return Err(ResolveError::new(ResolveErrorKind::ShutDown));
+        if self.serves() {
+            return Ok(());
         }
-        if let Some(scope) = self.scope
-            && scope.is_ended()
-        {
-            return Err(ResolveError::new(ResolveErrorKind::ScopeEnded));
-        }
-        Ok(())
+        Err(ResolveError::new(if self.root.is_shut_down() {
+            ResolveErrorKind::ShutDown
+        } else {
+            ResolveErrorKind::ScopeEnded
+        }))
     }
 
     /// [`check_open`](Ctx::check_open) for a resolution of service `idx`

@@ -10,6 +10,7 @@ use crate::keyed::key_of;
 use crate::lifetime::Lifetime;
 use crate::node::Node;
 use crate::plan::Exec;
+use crate::resolve::Ctx;
 use crate::scope::Scope;
 
 /// Resolves one service, found once: what [`Container::resolve`] does
@@ -165,9 +166,11 @@ impl<T: ?Sized + Send + Sync + 'static> Resolver<T> {
     #[inline]
     pub(crate) fn kept(&self, scope: Option<&Scope>) -> Option<Arc<T>> {
         let v = self.instance.get()?;
-        let served = !crate::trace::debug_on()
-            && !self.container.shared.is_shut_down()
-            && scope.is_none_or(|s| !s.shared.is_ended());
+        let cx = match scope {
+            Some(s) => Ctx::scoped(&s.shared),
+            None => Ctx::root(&self.container.shared),
+        };
+        let served = !crate::trace::debug_on() && cx.serves();
         served.then(|| v.clone())
     }
 

@@ -44,22 +44,6 @@ impl ScopeShared {
         &self.slots.get_or_init(|| Slot::table(len))[i as usize]
     }
 
-    /// The scope's existing instance of scoped (or pooled) service `idx`
-    /// as an `Arc<T>`, if the scope and its container still serve; `None`
-    /// for anything else (the caller resolves it, and reports the errors).
-    #[inline(always)]
-    fn scoped_hit<T: ?Sized + Send + Sync + 'static>(&self, idx: u32) -> Option<Arc<T>> {
-        let svc = self.root.plan.services.get(idx as usize)?;
-        if !matches!(svc.lifetime, Lifetime::Scoped | Lifetime::Pooled)
-            || self.is_ended()
-            || self.root.is_shut_down()
-        {
-            return None;
-        }
-        let v = self.cached(svc.slot)?;
-        Some(crate::inject::cast_erased::<T>(v.clone(), &*svc.caster))
-    }
-
     /// Whether the scope has ended (its disposal started).
     #[inline]
     pub(crate) fn is_ended(&self) -> bool {
@@ -207,11 +191,25 @@ impl Scope {
     ) -> Result<Arc<T>, ResolveError> {
         let shared = &*self.shared;
         crate::trace::resolve(&shared.root.plan, idx, shared.id, || {
-            match shared.scoped_hit::<T>(idx) {
+            match self.scoped_hit::<T>(idx) {
                 Some(hit) => Ok(hit),
                 None => self.resolve_else::<T>(idx),
             }
         })
+    }
+
+    /// The scope's existing instance of scoped (or pooled) service `idx`
+    /// as an `Arc<T>`, if the scope still serves; `None` for anything else
+    /// (the caller resolves it, and reports the errors).
+    #[inline(always)]
+    fn scoped_hit<T: ?Sized + Send + Sync + 'static>(&self, idx: u32) -> Option<Arc<T>> {
+        let cx = Ctx::scoped(&self.shared);
+        let svc = self.shared.root.plan.services.get(idx as usize)?;
+        if !matches!(svc.lifetime, Lifetime::Scoped | Lifetime::Pooled) || !cx.serves() {
+            return None;
+        }
+        let v = self.shared.cached(svc.slot)?;
+        Some(crate::inject::cast_erased::<T>(v.clone(), &*svc.caster))
     }
 
     /// [`resolve_at`](Scope::resolve_at) past a hit on the scope's own
