@@ -8,7 +8,7 @@ use crate::builder::{ContainerBuilder, Hook, Mode, RegExec, Registration};
 use crate::container::Container;
 use crate::decorate::{Decorated, Decorator, DecoratorFn};
 use crate::error::{BuildError, DependencyKind};
-use crate::factory::{ErasedAsyncFactory, ErasedFactory};
+use crate::factory::{ErasedAsyncFactory, ErasedFactory, sync_factory};
 use crate::inject::{Decl, Deps};
 use crate::module::Module;
 use crate::node::Node;
@@ -371,10 +371,9 @@ fn tracked(reg: &Registration, used: &Arc<AtomicBool>) -> Registration {
             });
             // Resolved like `Exec::Forward`: the target's instance, which
             // the binding's caster converts as before.
-            let exec: Arc<ErasedFactory> = Arc::new(move |deps: &mut Deps<'_>| {
+            let exec = sync_factory(move |deps: &mut Deps<'_>| {
                 flag.store(true, Ordering::Release);
-                let target = deps.next_erased();
-                deps.settle(target)
+                deps.next_erased()
             });
             RegExec::Factory(exec)
         }
