@@ -22,8 +22,9 @@ use crate::slot::Slot;
 ///
 /// Aligned to a cache line so that what every resolution reads (the plan's
 /// tables) never shares a line with the `Arc`'s reference counts, which
-/// every scope's creation and drop writes: threads opening scopes would
-/// otherwise slow each other's reads down (false sharing).
+/// every scope's creation and drop writes (false sharing between threads
+/// opening scopes). A guard: on the two-core machine it was measured on,
+/// the two-thread scenario showed no difference either way.
 #[repr(align(64))]
 pub(crate) struct Shared {
     pub(crate) plan: Plan,
