@@ -51,14 +51,16 @@ impl Census {
         }
     }
 
-    pub(crate) fn record(&self, svc: u32, value: &Erased, scope: Option<&Arc<ScopeShared>>) {
+    #[cold]
+    #[inline(never)]
+    pub(crate) fn record(&self, svc: u32, value: Erased, scope: Option<&Arc<ScopeShared>>) {
         let origin = Origin {
             scope_id: scope.map_or(crate::trace::ROOT, |s| s.id),
             scope: scope.map(Arc::downgrade),
         };
         let mut row = self.rows[svc as usize].lock();
         row.created += 1;
-        row.live.push((Arc::downgrade(value), origin));
+        row.live.push((Arc::downgrade(&value), origin));
         if row.live.len() >= 2 * row.pruned_at.max(16) {
             row.live.retain(|(w, _)| w.strong_count() > 0);
             row.pruned_at = row.live.len();
