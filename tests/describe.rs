@@ -362,3 +362,23 @@ fn replacements_are_described_as_in_effect() {
     // The replacement's site, not the original's.
     assert!(d.rows()[0].service.site().line() > line!() - 8);
 }
+
+#[test]
+fn a_container_describes_the_registrations_it_was_built_from_not_later_ones() {
+    // The builder and the containers built from it share one list of
+    // registrations until the builder changes: registering after a build
+    // must not show up in (or change) what was built.
+    let mut b = Container::builder();
+    b.instance(Config);
+    let first = b.build().unwrap();
+    b.singleton(|| Conn);
+    let second = b.build().unwrap();
+    b.transient(|| Audit);
+
+    assert_eq!(names(&first.describe()), ["Config"]);
+    assert!(first.resolve::<Conn>().is_err());
+    assert_eq!(names(&second.describe()), ["Config", "Conn"]);
+    assert!(second.resolve::<Audit>().is_err());
+    assert_eq!(names(&b.describe()).len(), 3);
+    assert_eq!(names(&b.build().unwrap().describe()).len(), 3);
+}

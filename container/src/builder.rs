@@ -162,7 +162,10 @@ impl Default for Settings {
 /// ```
 #[derive(Clone, Default)]
 pub struct ContainerBuilder {
-    pub(crate) regs: Vec<Arc<Registration>>,
+    /// Shared with the containers built from it (which keep it for
+    /// `describe`): a build takes one reference, not one per registration;
+    /// a registration after a build copies the list.
+    pub(crate) regs: Arc<Vec<Arc<Registration>>>,
     pub(crate) mode: Mode,
     pub(crate) hooks: Vec<Hook>,
     pub(crate) settings: Settings,
@@ -651,7 +654,7 @@ impl ContainerBuilder {
     }
 
     pub(crate) fn push(&mut self, reg: Registration) -> &mut Self {
-        self.regs.push(Arc::new(reg));
+        Arc::make_mut(&mut self.regs).push(Arc::new(reg));
         self
     }
 }

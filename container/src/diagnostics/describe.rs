@@ -53,7 +53,7 @@ use crate::validate::select::select;
 pub struct Description {
     pub(crate) rows: Vec<ServiceRow>,
     /// The registrations described (for reachability).
-    pub(crate) regs: Vec<Arc<Registration>>,
+    pub(crate) regs: Arc<Vec<Arc<Registration>>>,
     /// The decorators, in registration order (for reachability).
     pub(crate) decorators: Vec<crate::decorate::Decorator>,
     /// Per row, the index in `regs` of its registration.

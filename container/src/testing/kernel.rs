@@ -140,7 +140,7 @@ impl TestKernel {
         let mut b = ContainerBuilder::new();
         b.mode = Mode::ReplaceOrAdd;
         b.defaults::<T>();
-        self.fill_ins.extend(b.regs);
+        self.fill_ins.extend(b.regs.iter().cloned());
         self
     }
 
@@ -153,7 +153,7 @@ impl TestKernel {
         let mut b = ContainerBuilder::new();
         b.mode = Mode::ReplaceOrAdd;
         b.bind_instance::<D>(value);
-        self.fill_ins.extend(b.regs);
+        self.fill_ins.extend(b.regs.iter().cloned());
         self
     }
 
@@ -162,8 +162,9 @@ impl TestKernel {
     /// [`assert_valid`](crate::testing::assert_valid).
     pub fn builder(&self) -> ContainerBuilder {
         let mut b = self.base.clone();
-        b.regs.extend(self.fill_ins.iter().cloned());
-        b.regs.extend(
+        let regs = Arc::make_mut(&mut b.regs);
+        regs.extend(self.fill_ins.iter().cloned());
+        regs.extend(
             self.overrides
                 .iter()
                 .map(|o| Arc::new(tracked(&o.reg, &o.used))),
@@ -311,11 +312,14 @@ impl TestKernel {
             Mode::ReplaceOrAdd => b.replacing_or_adding(f),
             _ => b.replacing(f),
         };
-        self.overrides
-            .extend(b.regs.drain(regs..).map(|reg| Override {
-                reg,
-                used: Arc::new(AtomicBool::new(false)),
-            }));
+        self.overrides.extend(
+            Arc::make_mut(&mut b.regs)
+                .drain(regs..)
+                .map(|reg| Override {
+                    reg,
+                    used: Arc::new(AtomicBool::new(false)),
+                }),
+        );
         self.hooks.extend(b.hooks.drain(hooks..));
         self.decorators.extend(b.decorators.drain(decorators..));
         self.base.settings = b.settings;

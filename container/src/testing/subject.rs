@@ -65,13 +65,14 @@ impl ContainerBuilder {
             });
         };
         let mut sub = self.clone();
-        sub.regs = self
-            .regs
-            .iter()
-            .zip(keep)
-            .filter(|(_, k)| *k)
-            .map(|(r, _)| Arc::clone(r))
-            .collect();
+        sub.regs = Arc::new(
+            self.regs
+                .iter()
+                .zip(keep)
+                .filter(|(_, k)| *k)
+                .map(|(r, _)| Arc::clone(r))
+                .collect(),
+        );
         // Hooks (disposers, pool resets) follow their services; a hook on a
         // type registered nowhere stays, to be reported like in `build`.
         let kept: HashSet<TypeId> = sub.regs.iter().map(|r| r.key.id).collect();
