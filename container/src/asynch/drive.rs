@@ -5,7 +5,6 @@ use crate::erased::{BoxFuture, Erased};
 use crate::error::ResolveError;
 use crate::factory::ErasedAsyncFactory;
 use crate::inject::{Deps, Got, HandleSeed, Source, Target};
-use crate::lifetime::Lifetime;
 use crate::plan::{Exec, Service};
 use crate::pool::Rent;
 use crate::resolve::{Ctx, Fill, Step};
@@ -186,24 +185,6 @@ impl<'a> Ctx<'a> {
                 &*svc.caster,
             )),
             Err(e) => Err(self.failed(idx, svc, e)),
-        }
-    }
-
-    /// Whether service `idx`'s instance exists in this context (a
-    /// singleton's, or the scope's): [`hit`](Ctx::hit) without taking a
-    /// reference to it.
-    fn exists(&self, idx: u32) -> bool {
-        let svc = self.service(idx);
-        match svc.lifetime {
-            Lifetime::Singleton => self
-                .root
-                .typed
-                .get(svc.slot as usize)
-                .is_some_and(|t| t.get().is_some()),
-            Lifetime::Scoped | Lifetime::Pooled => {
-                self.scope.is_some_and(|s| s.cached(svc.slot).is_some())
-            }
-            Lifetime::Transient => false,
         }
     }
 
