@@ -72,9 +72,10 @@ impl<'a> Ctx<'a> {
                                     // this await, the claim goes with the
                                     // future and the slot is released
                                     // empty, as a frame's would be.
-                                    Ok(Now::Await(fut)) => fut.await.inspect(|v| {
-                                        cx.building(fill.svc).count(fill.svc, v);
-                                    }),
+                                    Ok(Now::Await(fut)) => {
+                                        let made = fut.await;
+                                        cx.awaited(fill.svc, made)
+                                    }
                                     Ok(Now::Made(v)) => Ok(v),
                                     Err(e) => Err(e),
                                 };
@@ -111,13 +112,13 @@ impl<'a> Ctx<'a> {
                         };
                         top.rented(rent)
                     }
-                    Ok(Progress::Await(fut)) => match fut.await {
-                        Ok(v) => {
-                            top.cx().count(top.svc(), &v);
-                            Ok(Progress::Done(v, top.rent.take(), true))
-                        }
-                        Err(e) => Err(e),
-                    },
+                    Ok(Progress::Await(fut)) => {
+                        // Awaited first: nothing else is held across it.
+                        let made = fut.await;
+                        top.at
+                            .awaited(top.svc(), made)
+                            .map(|v| Progress::Done(v, top.rent.take(), true))
+                    }
                     other => other,
                 };
                 match progress {
@@ -168,6 +169,17 @@ impl<'a> Ctx<'a> {
             Exec::AsyncFactory(f) => start_async(at, svc, &**f, &mut []).map(Now::Await),
             _ => at.construct(svc).map(Now::Made),
         }
+    }
+
+    /// What an async factory of `svc` made, once awaited (with or without a
+    /// frame): a new instance is counted, in the context it was built in.
+    #[inline]
+    fn awaited(
+        self,
+        svc: &'a Service,
+        made: Result<Erased, ResolveError>,
+    ) -> Result<Erased, ResolveError> {
+        made.inspect(|v| self.building(svc).count(svc, v))
     }
 
     /// Ends a creation started by [`start_now`](Ctx::start_now): stores the
