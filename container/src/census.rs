@@ -51,7 +51,8 @@ impl Census {
         }
     }
 
-    #[cold]
+    /// Out of line: only the check for a census is on every creation's
+    /// path.
     #[inline(never)]
     pub(crate) fn record(&self, svc: u32, value: Erased, scope: Option<&Arc<ScopeShared>>) {
         let origin = Origin {

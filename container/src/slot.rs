@@ -128,8 +128,9 @@ impl Slot {
             let i = spare.iter().rposition(|t| t.len() == len)?;
             // Taken with `pop` (two word loads), not `swap_remove` (one
             // 16-byte copy of an entry pushed two words at a time, often
-            // still in the store buffer: a store-forwarding stall that was
-            // 3% of scenario 7b's time).
+            // still in the store buffer: a store-forwarding stall that perf
+            // put 3% of scenario 7b's samples on; the timing loop could not
+            // resolve a difference in time).
             let last = spare.len() - 1;
             if i != last {
                 spare.swap(i, last);
