@@ -275,3 +275,89 @@ fn try_pooled_keeps_its_size_and_reports_factory_errors() {
         ResolveErrorKind::PoolExhausted { max: 2 }
     ));
 }
+
+/// A service that depends on a pooled one waits, through `resolve_async`,
+/// for an instance to come back, as the pooled service itself does: the
+/// pool's factory sync or async. (It failed at once with a sync factory:
+/// renting was not counted as something a creation may await, so the
+/// dependency was fetched synchronously, and the error told the caller to
+/// use the `resolve_async` it was using.)
+#[tokio::test]
+async fn a_dependent_of_an_exhausted_pool_waits_for_an_instance() {
+    struct Worker;
+    struct Job(#[allow(dead_code)] Arc<Worker>);
+    for async_factory in [false, true] {
+        let mut b = Container::builder();
+        if async_factory {
+            b.pooled_async(1, || async { Worker });
+        } else {
+            b.pooled(1, || Worker);
+        }
+        let c = b.transient(Job).build().unwrap();
+        let first = c.scope();
+        first.resolve_async::<Job>().await.unwrap();
+        let second = c.scope();
+        let waiter = async { second.resolve_async::<Job>().await.map(drop) };
+        let release = async {
+            tokio::time::sleep(Duration::from_millis(20)).await;
+            drop(first);
+        };
+        let (got, ()) = tokio::join!(waiter, release);
+        got.unwrap_or_else(|e| panic!("async factory {async_factory}: {e}"));
+        assert_eq!(c.pool_status::<Worker>().unwrap().created, 1, "reused");
+    }
+}
+
+/// Two requests of one scope on one thread need the same pooled instance
+/// through different dependents while the pool is exhausted: the first
+/// claims the scope's slot and waits for the pool; the second waits for the
+/// first by awaiting, not by blocking the thread (which would hang the
+/// runtime, and with it the release that ends the wait). Run on a thread
+/// of its own, watched, so that a hang fails the test.
+#[test]
+fn requests_of_one_scope_waiting_for_a_pool_do_not_block_the_thread() {
+    struct Worker;
+    struct First(#[allow(dead_code)] Arc<Worker>);
+    struct Second(#[allow(dead_code)] Arc<Worker>);
+    let (done, finished) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        rt.block_on(async {
+            let c = Container::builder()
+                .pooled(1, || Worker)
+                .transient(First)
+                .transient(Second)
+                .build()
+                .unwrap();
+            let holder = c.scope();
+            let held = holder.resolve_async::<Worker>().await.unwrap();
+            let scope = c.scope();
+            let release = async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                drop(held);
+                drop(holder);
+            };
+            let (a, b, ()) = tokio::join!(
+                scope.resolve_async::<First>(),
+                scope.resolve_async::<Second>(),
+                release
+            );
+            let (a, b) = (a.unwrap(), b.unwrap());
+            assert!(Arc::ptr_eq(&a.0, &b.0), "one rent per scope");
+        });
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(Duration::from_secs(30)) {
+        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = runner.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
+            panic!("the requests hung: a thread blocked waiting for a pooled instance")
+        }
+    }
+}

@@ -51,8 +51,11 @@ pub(crate) struct Service {
     pub(crate) caster: Arc<dyn Any + Send + Sync>,
     /// Makes the typed handle of a created singleton.
     pub(crate) typer: Typer,
-    /// Whether creating it awaits an async factory somewhere in its
-    /// construction graph.
+    /// Whether creating it may await: an async factory, or renting from a
+    /// pool (which waits while the pool is exhausted), somewhere in its
+    /// construction graph. The async driver resolves such dependencies
+    /// ahead of their dependent's factory call; a slot of a service
+    /// without it is never claimed across an `.await`.
     pub(crate) needs_async: bool,
     /// Its async disposer, if registered.
     pub(crate) disposer: Option<Arc<ErasedDisposer>>,

@@ -90,9 +90,11 @@ pub(super) fn captives(
     }
 }
 
-/// Which services need an async factory somewhere in their construction
-/// graph. The graph is acyclic by now, and components are numbered after
-/// those they reach, so `members` lists dependencies first (linear, no sort).
+/// Which services may await while they are created: an async factory or a
+/// pool (renting may wait for an instance to come back) somewhere in their
+/// construction graph. The graph is acyclic by now, and components are
+/// numbered after those they reach, so `members` lists dependencies first
+/// (linear, no sort).
 pub(super) fn needs_async(
     graph: &Graph,
     members: &Groups,
@@ -100,7 +102,8 @@ pub(super) fn needs_async(
     services: &mut [Service],
 ) {
     for v in (0..ccount).flat_map(|c| members.get(c).iter().copied()) {
-        let own = matches!(services[v as usize].exec, Exec::AsyncFactory(_));
+        let svc = &services[v as usize];
+        let own = matches!(svc.exec, Exec::AsyncFactory(_)) || svc.pool.is_some();
         let inherited = graph
             .out(v)
             .iter()
