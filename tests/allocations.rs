@@ -241,13 +241,10 @@ fn a_request_scope_allocates_hand_written_plus_the_scope() {
     assert!(!Arc::ptr_eq(&kept[0].0.1, &kept[1].0.1), "a Db per scope");
 }
 
-#[test]
-fn an_async_request_allocates_one_stack_not_one_future_per_node() {
-    let c = request_container(
-        Container::builder()
-            .scoped_async(|| async { Db })
-            .scoped_async(|| async { Audit }),
-    );
+/// The allocations of the first and of a later async request for
+/// `Controller` in a new scope on a current-thread runtime, each checked
+/// with `check`.
+fn async_requests(c: &Container, check: impl Fn(&Controller)) -> (usize, usize) {
     c.warm_up().unwrap();
     let rt = tokio::runtime::Builder::new_current_thread()
         .build()
@@ -256,19 +253,53 @@ fn an_async_request_allocates_one_stack_not_one_future_per_node() {
         rt.block_on(async {
             let scope = c.scope();
             let ctrl = scope.resolve_async::<Controller>().await.unwrap();
-            assert!(Arc::ptr_eq(&ctrl.0.2, &ctrl.1.2), "one Audit per scope");
+            check(&ctrl);
             drop(scope);
             ctrl
         })
     };
-    // The first request on the thread allocates the scope's slot table too.
     let first = allocations(request);
-    let n = allocations(request);
+    (first, allocations(request))
+}
+
+#[test]
+fn an_async_request_allocates_its_factories_futures_and_nothing_per_node() {
+    let c = request_container(
+        Container::builder()
+            .scoped_async(|| async { Db })
+            .scoped_async(|| async { Audit }),
+    );
+    let (first, n) = async_requests(&c, |ctrl| {
+        assert!(Arc::ptr_eq(&ctrl.0.2, &ctrl.1.2), "one Audit per scope");
+    });
+    // The first request on the thread allocates the scope's slot table too.
     assert!(first > n, "the second request reuses the slot table");
-    // Hand-written + the scope + the async driver's
-    // stack and its arena of dependencies resolved ahead (whatever the
-    // number of nodes) + one boxed future per async factory called (the
-    // two scoped services: a type-erased async factory returns a boxed
-    // future).
-    assert_eq!(n, HAND_WRITTEN_REQUEST + 1 + 2 + 2, "{n} allocations");
+    // Hand-written + the scope + one boxed future per async factory
+    // called (the two scoped services: a type-erased async factory
+    // returns a boxed future). The controller's route (the two scoped
+    // services, then the rest built synchronously) needs no frames.
+    assert_eq!(n, HAND_WRITTEN_REQUEST + 1 + 2, "{n} allocations");
+}
+
+#[test]
+fn without_a_route_an_async_request_allocates_one_stack_not_one_future_per_node() {
+    // A transient async factory (one `Audit` per repository) cannot be
+    // made ahead of its dependent: the driver's frames build this graph.
+    let c = request_container(
+        Container::builder()
+            .scoped_async(|| async { Db })
+            .transient_async(|| async { Audit }),
+    );
+    let (_, n) = async_requests(&c, |ctrl| {
+        assert!(Arc::ptr_eq(&ctrl.0.1, &ctrl.1.1), "one Db per scope");
+        assert!(
+            !Arc::ptr_eq(&ctrl.0.2, &ctrl.1.2),
+            "an Audit per repository"
+        );
+    });
+    // Hand-written (one more `Audit`) + the scope + the driver's stack and
+    // its arena of dependencies resolved ahead (whatever the number of
+    // nodes) + one boxed future per async factory called (`Db`, and
+    // `Audit` twice).
+    assert_eq!(n, HAND_WRITTEN_REQUEST + 1 + 1 + 2 + 3, "{n} allocations");
 }

@@ -6,6 +6,8 @@ use std::time::Duration;
 
 use tenure::{Container, ResolveErrorKind};
 
+mod common;
+
 #[derive(Default)]
 struct Counters {
     created: AtomicUsize,
@@ -319,45 +321,33 @@ fn requests_of_one_scope_waiting_for_a_pool_do_not_block_the_thread() {
     struct Worker;
     struct First(#[allow(dead_code)] Arc<Worker>);
     struct Second(#[allow(dead_code)] Arc<Worker>);
-    let (done, finished) = std::sync::mpsc::channel();
-    let runner = std::thread::spawn(move || {
-        let rt = tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap();
-        rt.block_on(async {
-            let c = Container::builder()
-                .pooled(1, || Worker)
-                .transient(First)
-                .transient(Second)
-                .build()
-                .unwrap();
-            let holder = c.scope();
-            let held = holder.resolve_async::<Worker>().await.unwrap();
-            let scope = c.scope();
-            let release = async {
-                tokio::time::sleep(Duration::from_millis(20)).await;
-                drop(held);
-                drop(holder);
-            };
-            let (a, b, ()) = tokio::join!(
-                scope.resolve_async::<First>(),
-                scope.resolve_async::<Second>(),
-                release
-            );
-            let (a, b) = (a.unwrap(), b.unwrap());
-            assert!(Arc::ptr_eq(&a.0, &b.0), "one rent per scope");
-        });
-        let _ = done.send(());
-    });
-    match finished.recv_timeout(Duration::from_secs(30)) {
-        Ok(()) | Err(std::sync::mpsc::RecvTimeoutError::Disconnected) => {
-            if let Err(panic) = runner.join() {
-                std::panic::resume_unwind(panic);
-            }
-        }
-        Err(std::sync::mpsc::RecvTimeoutError::Timeout) => {
-            panic!("the requests hung: a thread blocked waiting for a pooled instance")
-        }
-    }
+    common::on_a_watched_thread(
+        Duration::from_secs(30),
+        "the requests hung: a thread blocked waiting for a pooled instance",
+        || {
+            common::current_thread_runtime().block_on(async {
+                let c = Container::builder()
+                    .pooled(1, || Worker)
+                    .transient(First)
+                    .transient(Second)
+                    .build()
+                    .unwrap();
+                let holder = c.scope();
+                let held = holder.resolve_async::<Worker>().await.unwrap();
+                let scope = c.scope();
+                let release = async {
+                    tokio::time::sleep(Duration::from_millis(20)).await;
+                    drop(held);
+                    drop(holder);
+                };
+                let (a, b, ()) = tokio::join!(
+                    scope.resolve_async::<First>(),
+                    scope.resolve_async::<Second>(),
+                    release
+                );
+                let (a, b) = (a.unwrap(), b.unwrap());
+                assert!(Arc::ptr_eq(&a.0, &b.0), "one rent per scope");
+            })
+        },
+    );
 }

@@ -197,8 +197,18 @@ async fn async_needs_propagate_through_chains_registered_in_any_order() {
 /// between dependencies that exist already or are built synchronously. Each
 /// argument must reach its own parameter, in declaration order, on the first
 /// resolution (everything created) and on a later one (some cached).
+///
+/// Run twice: along the request's route, and (with `Fast` made by a
+/// transient async factory, which cannot be made ahead of its dependent)
+/// on the driver's frames, whose arena hands the values over.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn values_resolved_ahead_reach_their_own_parameters() {
+    for fast_is_async in [false, true] {
+        values_reach_their_parameters(fast_is_async).await;
+    }
+}
+
+async fn values_reach_their_parameters(fast_is_async: bool) {
     trait Plugin: Send + Sync {
         fn name(&self) -> String;
     }
@@ -233,7 +243,16 @@ async fn values_resolved_ahead_reach_their_own_parameters() {
     }
     let next = Arc::new(AtomicU64::new(1));
     let (n1, n2) = (next.clone(), next.clone());
-    let c = Container::builder()
+    let mut builder = Container::builder();
+    if fast_is_async {
+        builder.transient_async(|| async {
+            tokio::task::yield_now().await;
+            Fast
+        });
+    } else {
+        builder.transient(|| Fast);
+    }
+    let c = builder
         .singleton(|| Config(7))
         .scoped_async(move || {
             let n = n1.clone();
@@ -243,7 +262,6 @@ async fn values_resolved_ahead_reach_their_own_parameters() {
             }
         })
         .collect::<dyn Plugin, Slow>(|p| p)
-        .transient(|| Fast)
         .collect::<dyn Plugin, Fast>(|p| p)
         .scoped_async(move || {
             let n = n2.clone();

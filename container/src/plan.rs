@@ -133,7 +133,67 @@ pub(crate) struct Plan {
     /// Whether any service is [`disposed_by_owner`](Plan::disposed_by_owner)
     /// (if not, a dropped scope has nothing to report).
     pub(crate) owners_dispose: bool,
+    /// Each service's [`Route`], worked out the first time it is resolved
+    /// asynchronously.
+    pub(crate) routes: Routes,
 }
+
+/// The creations that resolving one service asynchronously awaits, in an
+/// order they can run in: the cached services (singletons, scoped) in its
+/// construction graph whose creation may await, each after everything it
+/// needs. Once they exist, the rest of the graph (transients, and services
+/// with nothing async to await) is built by the sync path, with nothing
+/// left to await and no frame per service.
+///
+/// A service has no route (`None` in [`Plan::route`]) when something in
+/// that graph cannot be obtained ahead: a pooled service (renting may
+/// wait, and a rented instance is not kept by the scope until its
+/// dependent exists), or a transient with an async factory (made for one
+/// dependent, so it cannot be made before it). The async driver's frames
+/// serve those.
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct Route {
+    pub(crate) steps: Box<[RouteStep]>,
+    /// Every service the walk entered, with the one it was entered from
+    /// (`u32::MAX` for the root), sorted by service: the first path to
+    /// each, root first, which a failing step is reported through.
+    above: Box<[(u32, u32)]>,
+    /// Whether a step is a scoped service (resolved from the root, the
+    /// route does not apply: the driver reports the scoped-from-root error
+    /// where it meets it).
+    pub(crate) scoped: bool,
+}
+
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+impl Route {
+    /// The services between the root and step `svc`, innermost first
+    /// (the one that needs `svc`, then the one that needs it, up to the
+    /// root): the frames the async driver would have had above it.
+    pub(crate) fn above(&self, svc: u32) -> impl Iterator<Item = u32> + '_ {
+        let parent = move |v: u32| {
+            self.above
+                .binary_search_by_key(&v, |&(s, _)| s)
+                .ok()
+                .map(|i| self.above[i].1)
+                .filter(|&p| p != u32::MAX)
+        };
+        std::iter::successors(parent(svc), move |&v| parent(v))
+    }
+}
+
+/// One creation of a [`Route`].
+#[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+pub(crate) struct RouteStep {
+    pub(crate) svc: u32,
+    /// Whether a service above it is a singleton: the step is then looked
+    /// up in the root's context (a singleton's graph never sees a scope).
+    pub(crate) in_singleton: bool,
+}
+
+/// Every service's [`Route`], each worked out on first use (one table,
+/// allocated on the first async resolution that needs one).
+#[derive(Default)]
+pub(crate) struct Routes(std::sync::OnceLock<Box<[std::sync::OnceLock<Option<Route>>]>>);
 
 impl Plan {
     #[inline]
@@ -233,6 +293,98 @@ impl Plan {
             }
         }
         order
+    }
+
+    /// The [`Route`] of service `root`, if it has one.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    pub(crate) fn route(&self, root: u32) -> Option<&Route> {
+        let all = self.routes.0.get_or_init(|| {
+            (0..self.services.len())
+                .map(|_| std::sync::OnceLock::new())
+                .collect()
+        });
+        all.get(root as usize)?
+            .get_or_init(|| self.route_of(root))
+            .as_ref()
+    }
+
+    /// Works out the [`Route`] of `root`: a depth-first walk of the
+    /// dependencies whose creation may await (the edges the async driver
+    /// resolves ahead), in declaration order, each service once; a cached
+    /// service is a step when everything below it is. Iterative.
+    #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
+    fn route_of(&self, root: u32) -> Option<Route> {
+        enum Visit {
+            /// A service, and the one it is entered from.
+            Enter(u32, u32),
+            Leave(u32),
+        }
+        let mut above = Vec::new();
+        let mut seen = std::collections::HashSet::new();
+        let mut stack = vec![Visit::Enter(root, u32::MAX)];
+        // The services entered and not yet left, each with whether it or
+        // one above it is a singleton.
+        let mut path: Vec<(u32, bool)> = Vec::new();
+        let mut steps = Vec::new();
+        let mut scoped = false;
+        while let Some(visit) = stack.pop() {
+            let (v, from) = match visit {
+                Visit::Leave(v) => {
+                    path.pop();
+                    let svc = &self.services[v as usize];
+                    if matches!(svc.lifetime, Lifetime::Singleton | Lifetime::Scoped) {
+                        let in_singleton = path.last().is_some_and(|&(_, s)| s);
+                        scoped |= svc.lifetime == Lifetime::Scoped && !in_singleton;
+                        steps.push(RouteStep {
+                            svc: v,
+                            in_singleton,
+                        });
+                    }
+                    continue;
+                }
+                Visit::Enter(v, from) => (v, from),
+            };
+            let svc = &self.services[v as usize];
+            // Before anything else: a pooled root may have nothing async
+            // to await, but renting from its pool may wait.
+            if svc.pool.is_some() || svc.lifetime == Lifetime::Pooled {
+                return None;
+            }
+            if !svc.needs_async || !seen.insert(v) {
+                continue;
+            }
+            let mut below: Vec<u32> = Vec::new();
+            match &svc.exec {
+                Exec::AsyncFactory(_) if svc.lifetime == Lifetime::Transient => return None,
+                Exec::Factory(_) | Exec::AsyncFactory(_) => {
+                    for e in self.edges_of(svc).iter().filter(|e| e.ahead) {
+                        match e.target {
+                            Target::Service(t) => below.push(t),
+                            Target::Collection(c) => {
+                                below.extend(self.collections[c as usize].iter());
+                            }
+                            Target::Absent => {}
+                        }
+                    }
+                }
+                Exec::Forward(t) => below.push(*t),
+                // Never awaits (a ready value, a scope value).
+                Exec::Instance(_) | Exec::Supplied => continue,
+            }
+            above.push((v, from));
+            let singleton =
+                svc.lifetime == Lifetime::Singleton || path.last().is_some_and(|&(_, s)| s);
+            path.push((v, singleton));
+            stack.push(Visit::Leave(v));
+            // Reversed onto the stack: the first dependency is visited first.
+            stack.extend(below.into_iter().rev().map(|t| Visit::Enter(t, v)));
+        }
+        above.sort_unstable();
+        Some(Route {
+            steps: steps.into_boxed_slice(),
+            above: above.into_boxed_slice(),
+            scoped,
+        })
     }
 
     /// The call that was meant, when `name` asks for a shape `resolve` does

@@ -127,7 +127,7 @@ impl<'a> Ctx<'a> {
 
     /// The context singletons are built in: the root, never the scope that
     /// happened to ask first (a singleton must not see anything scoped).
-    fn for_singleton(&self) -> Self {
+    pub(crate) fn for_singleton(&self) -> Self {
         Ctx {
             root: self.root,
             scope: None,

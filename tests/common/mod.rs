@@ -124,3 +124,38 @@ pub fn error_chain(err: &(dyn std::error::Error + 'static)) -> Vec<String> {
     }
     chain
 }
+
+/// Runs `f` on a thread of its own and fails if it does not finish within
+/// `limit` (`hang` says what a hang means): a test of something that must
+/// not block a thread (a current-thread runtime whose only thread blocks
+/// hangs, its timers with it) fails instead of hanging. A panic in `f` is
+/// the test's panic.
+pub fn on_a_watched_thread(
+    limit: std::time::Duration,
+    hang: &str,
+    f: impl FnOnce() + Send + 'static,
+) {
+    use std::sync::mpsc::RecvTimeoutError;
+    let (done, finished) = std::sync::mpsc::channel();
+    let runner = std::thread::spawn(move || {
+        f();
+        let _ = done.send(());
+    });
+    match finished.recv_timeout(limit) {
+        // Finished, or panicked (the sender dropped): the join says which.
+        Ok(()) | Err(RecvTimeoutError::Disconnected) => {
+            if let Err(panic) = runner.join() {
+                std::panic::resume_unwind(panic);
+            }
+        }
+        Err(RecvTimeoutError::Timeout) => panic!("{hang}"),
+    }
+}
+
+/// A current-thread Tokio runtime with timers.
+pub fn current_thread_runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+}

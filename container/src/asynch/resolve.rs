@@ -15,8 +15,9 @@ use crate::scope::Scope;
 impl<'a> Ctx<'a> {
     /// Resolves service `idx`, awaiting waits and async factories. A hit,
     /// or a creation with nothing to await, is served synchronously;
-    /// everything else runs on [`drive`](Ctx::drive), an explicit stack in
-    /// one future (no future per node).
+    /// everything else runs along its route ([`routed`](Ctx::routed)) or
+    /// on [`drive`](Ctx::drive), an explicit stack in one future (no future
+    /// per node).
     pub(crate) async fn get_async(self, idx: u32) -> Result<Got<'a>, ResolveError> {
         if let Some(now) = self.without_await(idx) {
             return now;
@@ -24,10 +25,10 @@ impl<'a> Ctx<'a> {
         // One actor for the whole chain of creations, current whenever the
         // driver is polled.
         match crate::actor::Actor::current() {
-            Some(_) => self.drive(idx).await,
+            Some(_) => self.routed(idx).await,
             None => {
                 let (actor, _) = crate::actor::Actor::current_or_new();
-                let run = std::pin::pin!(self.drive(idx));
+                let run = std::pin::pin!(self.routed(idx));
                 actor.polling(run).await
             }
         }

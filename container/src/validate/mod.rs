@@ -190,5 +190,6 @@ pub(crate) fn validate(
             lifecycle_timeout: settings.lifecycle_timeout,
         },
         lifecycle,
+        routes: Default::default(),
     })
 }
