@@ -29,6 +29,9 @@ impl Drop for Conn {
     }
 }
 
+struct Clock;
+struct ViaFrames(#[allow(dead_code)] Arc<Conn>);
+
 fn bump_max(max: &AtomicUsize, now: usize) {
     max.fetch_max(now, Ordering::SeqCst);
 }
@@ -49,6 +52,11 @@ fn pool_of_four(counters: Arc<Counters>) -> Container {
         .on_return(|c: &Conn| {
             c.counters.resets.fetch_add(1, Ordering::SeqCst);
         })
+        // A request for `ViaFrames` rents on the driver's frames (a
+        // transient async factory cannot be made ahead); one for `Conn`,
+        // along its route.
+        .transient_async(|| async { Clock })
+        .transient(|conn: Arc<Conn>, _: Arc<Clock>| ViaFrames(conn))
         .build()
         .expect("valid graph")
 }
@@ -119,15 +127,23 @@ async fn cancelled_waiters_leak_no_capacity() {
     }
     assert_eq!(c.pool_status::<Conn>().unwrap().available, 0);
 
-    // Twenty waiters give up (time out) while the pool is exhausted.
+    // Twenty waiters give up (time out) while the pool is exhausted, half
+    // of them waiting along their route, half on the driver's frames.
     let mut waiters = Vec::new();
-    for _ in 0..20 {
+    for i in 0..20 {
         let c = c.clone();
         waiters.push(tokio::spawn(async move {
             let scope = c.scope();
-            tokio::time::timeout(Duration::from_millis(20), scope.resolve_async::<Conn>())
-                .await
-                .is_err()
+            let wait = Duration::from_millis(20);
+            if i % 2 == 0 {
+                tokio::time::timeout(wait, scope.resolve_async::<Conn>())
+                    .await
+                    .is_err()
+            } else {
+                tokio::time::timeout(wait, scope.resolve_async::<ViaFrames>())
+                    .await
+                    .is_err()
+            }
         }));
     }
     for w in waiters {
@@ -280,47 +296,59 @@ fn try_pooled_keeps_its_size_and_reports_factory_errors() {
 
 /// A service that depends on a pooled one waits, through `resolve_async`,
 /// for an instance to come back, as the pooled service itself does: the
-/// pool's factory sync or async. (It failed at once with a sync factory:
-/// renting was not counted as something a creation may await, so the
-/// dependency was fetched synchronously, and the error told the caller to
-/// use the `resolve_async` it was using.)
+/// pool's factory sync or async, the request along its route or (a
+/// transient async factory in its graph) on the driver's frames. (It failed
+/// at once with a sync factory: renting was not counted as something a
+/// creation may await, so the dependency was fetched synchronously, and the
+/// error told the caller to use the `resolve_async` it was using.)
 #[tokio::test]
 async fn a_dependent_of_an_exhausted_pool_waits_for_an_instance() {
     struct Worker;
+    struct Clock;
     struct Job(#[allow(dead_code)] Arc<Worker>);
     for async_factory in [false, true] {
-        let mut b = Container::builder();
-        if async_factory {
-            b.pooled_async(1, || async { Worker });
-        } else {
-            b.pooled(1, || Worker);
+        for frames in [false, true] {
+            let mut b = Container::builder();
+            if async_factory {
+                b.pooled_async(1, || async { Worker });
+            } else {
+                b.pooled(1, || Worker);
+            }
+            if frames {
+                b.transient_async(|| async { Clock })
+                    .transient(|w: Arc<Worker>, _: Arc<Clock>| Job(w));
+            } else {
+                b.transient(Job);
+            }
+            let c = b.build().unwrap();
+            let first = c.scope();
+            first.resolve_async::<Job>().await.unwrap();
+            let second = c.scope();
+            let waiter = async { second.resolve_async::<Job>().await.map(drop) };
+            let release = async {
+                tokio::time::sleep(Duration::from_millis(20)).await;
+                drop(first);
+            };
+            let (got, ()) = tokio::join!(waiter, release);
+            got.unwrap_or_else(|e| panic!("async factory {async_factory}, frames {frames}: {e}"));
+            assert_eq!(c.pool_status::<Worker>().unwrap().created, 1, "reused");
         }
-        let c = b.transient(Job).build().unwrap();
-        let first = c.scope();
-        first.resolve_async::<Job>().await.unwrap();
-        let second = c.scope();
-        let waiter = async { second.resolve_async::<Job>().await.map(drop) };
-        let release = async {
-            tokio::time::sleep(Duration::from_millis(20)).await;
-            drop(first);
-        };
-        let (got, ()) = tokio::join!(waiter, release);
-        got.unwrap_or_else(|e| panic!("async factory {async_factory}: {e}"));
-        assert_eq!(c.pool_status::<Worker>().unwrap().created, 1, "reused");
     }
 }
 
 /// Two requests of one scope on one thread need the same pooled instance
-/// through different dependents while the pool is exhausted: the first
-/// claims the scope's slot and waits for the pool; the second waits for the
-/// first by awaiting, not by blocking the thread (which would hang the
-/// runtime, and with it the release that ends the wait). Run on a thread
-/// of its own, watched, so that a hang fails the test.
+/// through different dependents while the pool is exhausted (one along
+/// its route, one on the driver's frames, each of them first in turn): the
+/// first claims the scope's slot and waits for the pool; the second waits
+/// for the first by awaiting, not by blocking the thread (which would hang
+/// the runtime, and with it the release that ends the wait). Run on a
+/// thread of its own, watched, so that a hang fails the test.
 #[test]
 fn requests_of_one_scope_waiting_for_a_pool_do_not_block_the_thread() {
     struct Worker;
-    struct First(#[allow(dead_code)] Arc<Worker>);
-    struct Second(#[allow(dead_code)] Arc<Worker>);
+    struct Clock;
+    struct First(Arc<Worker>);
+    struct Second(Arc<Worker>, #[allow(dead_code)] Arc<Clock>);
     common::on_a_watched_thread(
         Duration::from_secs(30),
         "the requests hung: a thread blocked waiting for a pooled instance",
@@ -328,25 +356,37 @@ fn requests_of_one_scope_waiting_for_a_pool_do_not_block_the_thread() {
             common::current_thread_runtime().block_on(async {
                 let c = Container::builder()
                     .pooled(1, || Worker)
+                    .transient_async(|| async { Clock })
                     .transient(First)
                     .transient(Second)
                     .build()
                     .unwrap();
-                let holder = c.scope();
-                let held = holder.resolve_async::<Worker>().await.unwrap();
-                let scope = c.scope();
-                let release = async {
-                    tokio::time::sleep(Duration::from_millis(20)).await;
-                    drop(held);
-                    drop(holder);
-                };
-                let (a, b, ()) = tokio::join!(
-                    scope.resolve_async::<First>(),
-                    scope.resolve_async::<Second>(),
-                    release
-                );
-                let (a, b) = (a.unwrap(), b.unwrap());
-                assert!(Arc::ptr_eq(&a.0, &b.0), "one rent per scope");
+                for route_first in [true, false] {
+                    let holder = c.scope();
+                    let held = holder.resolve_async::<Worker>().await.unwrap();
+                    let scope = c.scope();
+                    let release = async {
+                        tokio::time::sleep(Duration::from_millis(20)).await;
+                        drop(held);
+                        drop(holder);
+                    };
+                    let (a, b) = if route_first {
+                        let (a, b, ()) = tokio::join!(
+                            scope.resolve_async::<First>(),
+                            scope.resolve_async::<Second>(),
+                            release
+                        );
+                        (a.unwrap().0.clone(), b.unwrap().0.clone())
+                    } else {
+                        let (b, a, ()) = tokio::join!(
+                            scope.resolve_async::<Second>(),
+                            scope.resolve_async::<First>(),
+                            release
+                        );
+                        (a.unwrap().0.clone(), b.unwrap().0.clone())
+                    };
+                    assert!(Arc::ptr_eq(&a, &b), "one rent per scope");
+                }
             })
         },
     );

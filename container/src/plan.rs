@@ -145,12 +145,11 @@ pub(crate) struct Plan {
 /// with nothing async to await) is built by the sync path, with nothing
 /// left to await and no frame per service.
 ///
-/// A service has no route (`None` in [`Plan::route`]) when something in
-/// that graph cannot be obtained ahead: a pooled service (renting may
-/// wait, and a rented instance is not kept by the scope until its
-/// dependent exists), or a transient with an async factory (made for one
-/// dependent, so it cannot be made before it). The async driver's frames
-/// serve those.
+/// A pooled service is a step like a scoped one (renting may wait; the
+/// rented instance is the scope's until it ends). A service has no route
+/// (`None` in [`Plan::route`]) when a transient with an async factory is
+/// in that graph: made for one dependent, it cannot be made before it.
+/// The async driver's frames serve those.
 #[cfg_attr(not(feature = "tokio"), allow(dead_code))]
 pub(crate) struct Route {
     pub(crate) steps: Box<[RouteStep]>,
@@ -158,8 +157,8 @@ pub(crate) struct Route {
     /// (`u32::MAX` for the root), sorted by service: the first path to
     /// each, root first, which a failing step is reported through.
     above: Box<[(u32, u32)]>,
-    /// Whether a step is a scoped service (resolved from the root, the
-    /// route does not apply: the driver reports the scoped-from-root error
+    /// Whether a step is a scoped or pooled service (resolved from the
+    /// root, the route does not apply: the driver reports the scoped-from-root error
     /// where it meets it).
     pub(crate) scoped: bool,
 }
@@ -332,9 +331,9 @@ impl Plan {
                 Visit::Leave(v) => {
                     path.pop();
                     let svc = &self.services[v as usize];
-                    if matches!(svc.lifetime, Lifetime::Singleton | Lifetime::Scoped) {
+                    if svc.lifetime != Lifetime::Transient {
                         let in_singleton = path.last().is_some_and(|&(_, s)| s);
-                        scoped |= svc.lifetime == Lifetime::Scoped && !in_singleton;
+                        scoped |= svc.lifetime != Lifetime::Singleton && !in_singleton;
                         steps.push(RouteStep {
                             svc: v,
                             in_singleton,
@@ -345,11 +344,6 @@ impl Plan {
                 Visit::Enter(v, from) => (v, from),
             };
             let svc = &self.services[v as usize];
-            // Before anything else: a pooled root may have nothing async
-            // to await, but renting from its pool may wait.
-            if svc.pool.is_some() || svc.lifetime == Lifetime::Pooled {
-                return None;
-            }
             if !svc.needs_async || !seen.insert(v) {
                 continue;
             }

@@ -30,10 +30,10 @@ impl<'a> Ctx<'a> {
     /// [`Route`](crate::plan::Route) when it has one: the cached services
     /// whose creation awaits are obtained first, each once everything it
     /// needs exists (no frame, no stack), then the service itself is
-    /// built by the sync path, which finds them. Without a route (a pool,
-    /// a transient async factory in its graph), during a warm-up (whose
-    /// memo the driver keeps), or from the root when a step is scoped, the
-    /// driver's frames do it ([`drive`](Ctx::drive)).
+    /// built by the sync path, which finds them. Without a route (a
+    /// transient async factory in its graph), during a warm-up (whose memo
+    /// the driver keeps), or from the root when a step is scoped or
+    /// pooled, the driver's frames do it ([`drive`](Ctx::drive)).
     ///
     /// The sync path never waits here for a creation that awaits: every
     /// cached service it meets whose creation may await is a step, and
@@ -97,18 +97,45 @@ impl<'a> Ctx<'a> {
                 Err(fill) => fill,
             },
         };
+        let svc = fill.svc;
+        // A pooled service rents first, with the claim held, as a frame
+        // does: an idle instance, or a permit to create one.
+        let mut rent = match svc.pool {
+            Some(p) => {
+                let pool = &self.root.pools[p as usize];
+                Some(match pool.try_rent() {
+                    Ok(rent) => rent,
+                    // Exhausted: wait (fairly) for an instance. Boxed, as
+                    // other waits are.
+                    Err(_) => {
+                        Box::pin(crate::trace::pool_wait(&self, &svc.node, pool.rent())).await
+                    }
+                })
+            }
+            None => None,
+        };
+        if let Some(v) = rent.as_mut().and_then(Rent::take_idle) {
+            self.complete(fill, v, rent, false);
+            return Ok(());
+        }
         // An async factory's future, awaited here with the claim held:
         // dropped at this await, the claim goes with the future and the
-        // slot is released empty.
-        let made = match self.start_now(fill.svc) {
+        // slot is released empty (and a permit taken goes back).
+        let made = match self.start_now(svc) {
             Ok(Now::Await(fut)) => {
                 let made = fut.await;
-                self.awaited(fill.svc, made)
+                self.awaited(svc, made)
             }
             Ok(Now::Made(v)) => Ok(v),
             Err(e) => Err(e),
         };
-        self.finish_now(fill, made).map(drop)
+        match made {
+            Ok(v) => {
+                self.complete(fill, v, rent, true);
+                Ok(())
+            }
+            Err(e) => Err(self.failed(fill.idx, svc, e)),
+        }
     }
 
     /// The async driver: creates service `idx` and what it needs, depth
@@ -244,10 +271,11 @@ impl<'a> Ctx<'a> {
     }
 
     /// Starts creating service `svc`, whose dependencies all exist (see
-    /// [`ready_now`](Ctx::ready_now)), without a frame: a synchronous
-    /// factory is called as the sync path does (without a pool, which
-    /// `ready_now` excludes, or an actor to enter: the driver's is current);
-    /// an async factory is called for its future.
+    /// [`ready_now`](Ctx::ready_now) and [`obtain`](Ctx::obtain)), without
+    /// a frame: a synchronous factory is called as the sync path does
+    /// (without an actor to enter: the driver's is current; a pooled
+    /// service's permit is the caller's, which `ready_now` leaves to a
+    /// frame); an async factory is called for its future.
     #[inline]
     fn start_now(self, svc: &'a Service) -> Result<Now, ResolveError> {
         let at = self.building(svc);
