@@ -35,17 +35,18 @@ impl<'a> Ctx<'a> {
     }
 
     /// Service `idx` if nothing needs awaiting: a hit, or a creation with
-    /// nothing async in its graph and no pool to wait for, done
-    /// synchronously (a slot of such a service is never claimed across an
-    /// `.await`, so a wait for it is a wait for a factory running on another
-    /// thread). `None`: the async driver must create it.
+    /// nothing in its graph that may await (no async factory, no pool:
+    /// `needs_async`), done synchronously (a slot of such a service is
+    /// never claimed across an `.await`, so a wait for it is a wait for a
+    /// factory running on another thread). `None`: the async driver must
+    /// create it.
     #[inline]
     pub(super) fn without_await(&self, idx: u32) -> Option<Result<Got<'a>, ResolveError>> {
         if let Some(got) = self.hit(idx) {
             return Some(Ok(got));
         }
         let svc = self.service(idx);
-        (!svc.needs_async && svc.pool.is_none()).then(|| self.get(idx))
+        (!svc.needs_async).then(|| self.get(idx))
     }
 
     /// Resolves service `idx` as an `Arc<T>`, awaiting async factories.
