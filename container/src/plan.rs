@@ -347,21 +347,9 @@ impl Plan {
             if !svc.needs_async || !seen.insert(v) {
                 continue;
             }
-            let mut below: Vec<u32> = Vec::new();
             match &svc.exec {
                 Exec::AsyncFactory(_) if svc.lifetime == Lifetime::Transient => return None,
-                Exec::Factory(_) | Exec::AsyncFactory(_) => {
-                    for e in self.edges_of(svc).iter().filter(|e| e.ahead) {
-                        match e.target {
-                            Target::Service(t) => below.push(t),
-                            Target::Collection(c) => {
-                                below.extend(self.collections[c as usize].iter());
-                            }
-                            Target::Absent => {}
-                        }
-                    }
-                }
-                Exec::Forward(t) => below.push(*t),
+                Exec::Factory(_) | Exec::AsyncFactory(_) | Exec::Forward(_) => {}
                 // Never awaits (a ready value, a scope value).
                 Exec::Instance(_) | Exec::Supplied => continue,
             }
@@ -370,8 +358,23 @@ impl Plan {
                 svc.lifetime == Lifetime::Singleton || path.last().is_some_and(|&(_, s)| s);
             path.push((v, singleton));
             stack.push(Visit::Leave(v));
-            // Reversed onto the stack: the first dependency is visited first.
-            stack.extend(below.into_iter().rev().map(|t| Visit::Enter(t, v)));
+            // What it needs, pushed last first: the first dependency is
+            // visited first.
+            let enter = |t: u32| Visit::Enter(t, v);
+            match svc.exec {
+                Exec::Forward(t) => stack.push(enter(t)),
+                _ => {
+                    for e in self.edges_of(svc).iter().rev().filter(|e| e.ahead) {
+                        match e.target {
+                            Target::Service(t) => stack.push(enter(t)),
+                            Target::Collection(c) => stack.extend(
+                                self.collections[c as usize].iter().rev().map(|&i| enter(i)),
+                            ),
+                            Target::Absent => {}
+                        }
+                    }
+                }
+            }
         }
         above.sort_unstable();
         Some(Route {
