@@ -126,11 +126,15 @@ async fn a_failing_async_singleton_below_a_singleton_is_reported_through_both() 
         .expect("the pool fails");
         let path: Vec<&str> = err.path().iter().map(|n| n.short_name()).collect();
         assert_eq!(path, ["Handler", "Cache", "Pool"], "{err:?}");
+        // The factory's own error, under the path that needed it.
         assert!(
-            matches!(
-                err.kind(),
-                ResolveErrorKind::DependencyFailed { .. } | ResolveErrorKind::Factory(_)
-            ),
+            matches!(err.kind(), ResolveErrorKind::Factory(_)),
+            "{err:?}"
+        );
+        assert!(
+            common::error_chain(&err)
+                .iter()
+                .any(|m| m.contains("pool exhausted at startup")),
             "{err:?}"
         );
         assert_eq!(calls.load(Ordering::SeqCst), expected_calls);
